@@ -1,0 +1,55 @@
+"""Input and output shapes of the platform-key endpoints (kept separate, HackSoft style)."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from rest_framework import serializers
+
+from apikeys.models import OrderMode
+
+
+class PlatformKeyOutput(serializers.Serializer):
+    login_username = serializers.CharField()
+    has_api_key = serializers.BooleanField()
+    api_key = serializers.CharField(allow_null=True, help_text="The plaintext key, shown to its owner only.")
+    order_mode = serializers.ChoiceField(choices=OrderMode.values)
+
+
+class PlatformKeyRegenerated(serializers.Serializer):
+    message = serializers.CharField()
+    api_key = serializers.CharField()
+    key_id = serializers.IntegerField()
+
+
+class OrderModeInput(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=OrderMode.values)
+
+
+class OrderModeOutput(serializers.Serializer):
+    message = serializers.CharField()
+    mode = serializers.ChoiceField(choices=OrderMode.values)
+
+
+class ErrorOutput(serializers.Serializer):
+    error = serializers.CharField()
+
+
+class RegisterInput(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+
+    def validate_username(self, value: str) -> str:
+        if get_user_model().objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("A user with that username already exists.")
+        return value
+
+    def validate(self, attrs):
+        user = get_user_model()(username=attrs["username"], email=attrs.get("email", ""))
+        validate_password(attrs["password"], user)
+        return attrs
+
+
+class RegisterOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()

@@ -1,0 +1,122 @@
+"""Platform-key endpoints (SPEC §2), account endpoints and the /apikey/ page.
+
+Thin: parse, call a service, shape the answer. Every endpoint acts on the
+authenticated user only; no user id is ever read from a request.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views.generic import TemplateView
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from apikeys import crypto, serializers, services
+
+INVALID_MODE_MESSAGE = 'Invalid mode. Must be "auto" or "semi_auto"'
+
+
+class SecretUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "secret_unavailable"
+
+
+def _reveal(row) -> str | None:
+    try:
+        return row.reveal() if row else None
+    except crypto.UndecryptableSecret as exc:
+        raise SecretUnavailable(str(exc)) from None
+
+
+class PlatformKeyView(APIView):
+    """GET: see your key and mode. POST: regenerate. DELETE: revoke."""
+
+    @extend_schema(summary="Show my platform API key", responses=serializers.PlatformKeyOutput, tags=["platform key"])
+    def get(self, request):
+        row = services.platform_key_get(user=request.user)
+        payload = {
+            "login_username": request.user.get_username(),
+            "has_api_key": bool(row and row.has_key),
+            "api_key": _reveal(row),
+            "order_mode": row.order_mode if row else "auto",
+        }
+        return Response(payload)
+
+    @extend_schema(
+        summary="Generate or regenerate my platform API key",
+        request=None,
+        responses=serializers.PlatformKeyRegenerated,
+        tags=["platform key"],
+    )
+    def post(self, request):
+        row, plaintext = services.platform_key_regenerate(user=request.user)
+        return Response(
+            {"message": "API key updated successfully.", "api_key": plaintext, "key_id": row.pk}
+        )
+
+    @extend_schema(
+        summary="Revoke my platform API key",
+        request=None,
+        responses={204: None, 404: OpenApiResponse(description="No key to revoke")},
+        tags=["platform key"],
+    )
+    def delete(self, request):
+        if not services.platform_key_revoke(user=request.user):
+            return Response({"detail": "No API key to revoke"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrderModeView(APIView):
+    @extend_schema(
+        summary="Set my order mode",
+        request=serializers.OrderModeInput,
+        responses={200: serializers.OrderModeOutput, 400: serializers.ErrorOutput},
+        examples=[OpenApiExample("semi-auto", value={"mode": "semi_auto"}, request_only=True)],
+        tags=["platform key"],
+    )
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        incoming = serializers.OrderModeInput(data=data)
+        if not incoming.is_valid():
+            return Response({"error": INVALID_MODE_MESSAGE}, status=status.HTTP_400_BAD_REQUEST)
+        mode = incoming.validated_data["mode"]
+        services.platform_key_set_mode(user=request.user, mode=mode)
+        return Response({"message": f"Order mode updated to {mode}", "mode": mode})
+
+
+class RegisterView(APIView):
+    """Self-service sign-up, only when ALLOW_SIGNUP is on (off by default)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(
+        summary="Create an account (when ALLOW_SIGNUP is true)",
+        request=serializers.RegisterInput,
+        responses={201: serializers.RegisterOutput, 403: OpenApiResponse(description="Sign-up is disabled")},
+        tags=["auth"],
+    )
+    def post(self, request):
+        if not settings.ALLOW_SIGNUP:
+            return Response({"detail": "Sign-up is disabled on this server."}, status=status.HTTP_403_FORBIDDEN)
+        incoming = serializers.RegisterInput(data=request.data if isinstance(request.data, dict) else {})
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        user = get_user_model().objects.create_user(
+            username=data["username"], password=data["password"], email=data.get("email", "")
+        )
+        return Response({"id": user.pk, "username": user.get_username()}, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyPage(LoginRequiredMixin, TemplateView):
+    """The /apikey/ page; its script talks to the JSON endpoints above."""
+
+    template_name = "apikeys/apikey.html"

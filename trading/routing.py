@@ -1,0 +1,2 @@
+"""WebSocket routes (filled by the stream consumer)."""
+websocket_urlpatterns: list = []
