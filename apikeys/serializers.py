@@ -12,7 +12,7 @@ class PlatformKeyOutput(serializers.Serializer):
     login_username = serializers.CharField()
     has_api_key = serializers.BooleanField()
     api_key = serializers.CharField(allow_null=True, help_text="The plaintext key, shown to its owner only.")
-    order_mode = serializers.ChoiceField(choices=OrderMode.values)
+    order_mode = serializers.ChoiceField(choices=OrderMode.choices)
 
 
 class PlatformKeyRegenerated(serializers.Serializer):
@@ -22,12 +22,12 @@ class PlatformKeyRegenerated(serializers.Serializer):
 
 
 class OrderModeInput(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=OrderMode.values)
+    mode = serializers.ChoiceField(choices=OrderMode.choices)
 
 
 class OrderModeOutput(serializers.Serializer):
     message = serializers.CharField()
-    mode = serializers.ChoiceField(choices=OrderMode.values)
+    mode = serializers.ChoiceField(choices=OrderMode.choices)
 
 
 class ErrorOutput(serializers.Serializer):

@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"OrderModeEnum": "apikeys.models.OrderMode.choices"},
 }
 
 # --- Logging: every record passes the secret redactor (apikeys.redaction) -------------

@@ -1,0 +1,63 @@
+"""Start-up refuses missing or weak secrets, naming the variable and never its value."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.processes import run_manage, run_python, strong_env
+
+SETUP = "import django; django.setup(); print('started')"
+
+
+def test_strong_secrets_start():
+    result = run_python(SETUP, strong_env())
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("SECRET_KEY", None),
+        ("SECRET_KEY", ""),
+        ("SECRET_KEY", "short-key"),
+        ("SECRET_KEY", "django-insecure-" + "abcdefghij" * 5),
+        ("SECRET_KEY", "a" * 80),
+        ("API_KEY_PEPPER", None),
+        ("API_KEY_PEPPER", "too-short-pepper"),
+        ("API_KEY_PEPPER_PREVIOUS", "short-old-pepper"),
+        ("FERNET_KEYS", None),
+        ("FERNET_KEYS", "not-a-fernet-key"),
+        ("FERNET_KEYS", "dGhpcyBpcyAxNiBieXRlcw=="),
+    ],
+)
+def test_missing_or_weak_secret_stops_start_up_naming_the_variable(variable, value):
+    result = run_python(SETUP, strong_env(**{variable: value}))
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr
+    if value:
+        assert value not in result.stderr
+
+
+def test_debug_mode_tolerates_a_weak_secret_key_but_never_a_missing_pepper():
+    assert run_python(SETUP, strong_env(DEBUG="True", SECRET_KEY="dev")).returncode == 0
+    result = run_python(SETUP, strong_env(DEBUG="True", API_KEY_PEPPER=None))
+    assert result.returncode != 0 and "API_KEY_PEPPER" in result.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables():
+    env = strong_env(DEBUG="False", HTTPS_ONLY="True", ALLOWED_HOSTS="keyward.example.com")
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("ALLOWED_HOSTS=from-file.example\nALLOW_SIGNUP=True\n")
+    env = strong_env(KEYWARD_ENV_FILE=str(env_file), ALLOWED_HOSTS="from-env.example")
+    code = "import django; django.setup(); from django.conf import settings; print(settings.ALLOWED_HOSTS, settings.ALLOW_SIGNUP)"
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['from-env.example'] True"
