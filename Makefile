@@ -30,7 +30,7 @@ migrate: setup
 run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Keyward on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(PY) -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 test: $(VENV)/.dev .env
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
