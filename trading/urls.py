@@ -1,1 +1,38 @@
-urlpatterns: list = []
+"""Sandbox trading API (OpenAlgo paths, with or without a trailing slash) and the
+Action Center page."""
+from django.urls import path
+
+from config.urlhelpers import slash_optional
+from trading import views
+
+_ENDPOINTS = {
+    "ping": views.PingView,
+    "placeorder": views.PlaceOrderView,
+    "orderstatus": views.OrderStatusView,
+    "orderbook": views.OrderBookView,
+    "cancelorder": views.CancelOrderView,
+    "tradebook": views.TradeBookView,
+    "positionbook": views.PositionBookView,
+    "funds": views.FundsView,
+    "quotes": views.QuotesView,
+    "depth": views.DepthView,
+    "pendingorders": views.PendingOrdersView,
+}
+
+api_urlpatterns = [slash_optional(f"api/v1/{name}", view.as_view(), name=f"trading-{name}") for name, view in _ENDPOINTS.items()]
+api_urlpatterns += [
+    slash_optional(
+        r"api/v1/pendingorders/(?P<pending_order_id>[0-9]{1,18})/approve", views.ApproveView.as_view(),
+        name="trading-pendingorder-approve",
+    ),
+    slash_optional(
+        r"api/v1/pendingorders/(?P<pending_order_id>[0-9]{1,18})/reject", views.RejectView.as_view(),
+        name="trading-pendingorder-reject",
+    ),
+]
+
+page_urlpatterns = [
+    path("action-center/", views.ActionCenterPage.as_view(), name="action-center"),
+]
+
+urlpatterns = api_urlpatterns + page_urlpatterns

@@ -1,0 +1,146 @@
+"""DRF authentication with the platform key, wherever the client put it.
+
+OpenAlgo clients send the key as ``"apikey"`` in the JSON body; browsers and curl use
+``?apikey=``; others the ``X-API-KEY`` header. The first non-empty one wins, in that
+order. As DRF's contract (and knox's) has it: no key → ``None`` (not ours, let another
+authenticator or the permission check answer), a key that fails → an exception, always
+the same message whatever was wrong with it.
+
+Bad keys are counted per client address (never per key: the key is the secret) in
+Django's cache, which is Redis when REDIS_URL is set, so every server process shares
+the count. Past the ``invalid_apikey`` rate an address gets 429 before any lookup,
+even for a good key: otherwise a guesser would still learn when it hit.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+
+from django.core.cache import cache
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from apikeys import verification
+from apikeys.verification import INVALID_KEY_MESSAGE, VerifiedKey
+
+logger = logging.getLogger(__name__)
+
+MISSING_KEY_MESSAGE = (
+    'Missing openalgo apikey: send it as "apikey" in the JSON body, '
+    "the apikey query parameter or the X-API-KEY header"
+)
+THROTTLE_SCOPE = "invalid_apikey"
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class InvalidApiKey(exceptions.AuthenticationFailed):
+    """Rendered as 403 (no WWW-Authenticate challenge for this scheme)."""
+
+    default_detail = INVALID_KEY_MESSAGE
+    default_code = "invalid_apikey"
+
+
+class TooManyInvalidKeys(exceptions.Throttled):
+    default_detail = "Too many invalid API keys from this address."
+    default_code = "too_many_invalid_apikeys"
+
+
+def presented_key(request) -> object | None:
+    """The key the client sent (body, then query, then header), or None if none."""
+    data = request.data
+    candidates = (
+        data.get("apikey") if isinstance(data, Mapping) else None,
+        request.query_params.get("apikey"),
+        request.META.get("HTTP_X_API_KEY"),
+    )
+    for value in candidates:
+        if isinstance(value, str):
+            value = value.strip()
+        if value not in (None, ""):
+            return value
+    return None
+
+
+class InvalidKeyCounter:
+    """Fixed-window count of bad keys per client address, in the shared cache."""
+
+    def __init__(self, scope: str = THROTTLE_SCOPE) -> None:
+        self.scope = scope
+
+    def rate(self) -> tuple[int, int] | None:
+        """(allowed failures, window seconds) from DEFAULT_THROTTLE_RATES, read now."""
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return None
+        count, period = rate.split("/")
+        return int(count), _PERIODS[period.strip()[0].lower()]
+
+    def _key(self, ident: str, window: int) -> str:
+        return f"keyward:{self.scope}:{ident}:{window}"
+
+    def retry_after(self, ident: str) -> int | None:
+        """Seconds until ``ident`` may try again, or None if it is under the limit."""
+        rate = self.rate()
+        if rate is None:
+            return None
+        allowed, seconds = rate
+        now = time.time()
+        window = int(now // seconds)
+        if (cache.get(self._key(ident, window)) or 0) < allowed:
+            return None
+        return max(1, int((window + 1) * seconds - now))
+
+    def record_failure(self, ident: str) -> None:
+        rate = self.rate()
+        if rate is None:
+            return
+        seconds = rate[1]
+        key = self._key(ident, int(time.time() // seconds))
+        cache.add(key, 0, timeout=seconds + 1)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=seconds + 1)
+
+
+invalid_keys = InvalidKeyCounter()
+
+
+class PlatformKeyAuthentication(BaseAuthentication):
+    """Authenticates as the key's owner; ``request.auth`` is the ``VerifiedKey``."""
+
+    def authenticate(self, request) -> tuple[object, VerifiedKey] | None:
+        presented = presented_key(request)
+        if presented is None:
+            return None
+        ident = BaseThrottle().get_ident(request)
+        wait = invalid_keys.retry_after(ident)
+        if wait is not None:
+            raise TooManyInvalidKeys(wait=wait)
+        verified = verification.verify(presented)
+        if verified is None:
+            invalid_keys.record_failure(ident)
+            logger.info("invalid platform key from %s", ident)
+            raise InvalidApiKey()
+        return verified.user, verified
+
+    def authenticate_header(self, request) -> None:
+        # No challenge scheme: DRF then answers 403, as OpenAlgo does.
+        return None
+
+
+class PlatformKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apikeys.authentication.PlatformKeyAuthentication"
+    name = "platformKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-KEY",
+            "description": 'The platform key; also accepted as "apikey" in the JSON body or the apikey query parameter.',
+        }

@@ -1,0 +1,258 @@
+"""The sandbox trading API (SPEC §3) in OpenAlgo's shapes, and the Action Center page.
+
+Thin: authenticate, validate, call broker / orders / action_center, shape with
+``shapes``. Read endpoints also answer GET with query parameters; every failure
+answers ``{"status": "error", "message": ...}`` (see trading/errors.py).
+"""
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views.generic import TemplateView
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from apikeys.authentication import MISSING_KEY_MESSAGE, PlatformKeyAuthentication
+from trading import action_center, broker, market, orders, shapes
+from trading import serializers as s
+from trading.errors import OpenAlgoJSONParser, openalgo_exception_handler
+from trading.models import OrderStatus
+
+QUEUED_MESSAGE = "Order queued for approval in Action Center"
+_ERRORS = {
+    400: OpenApiResponse(s.OpenAlgoError, description="Bad input: the message names the field"),
+    403: OpenApiResponse(s.OpenAlgoError, description='Missing or invalid key: "Invalid openalgo apikey"'),
+    413: OpenApiResponse(s.OpenAlgoError, description="Body larger than DATA_UPLOAD_MAX_MEMORY_SIZE"),
+    429: OpenApiResponse(s.OpenAlgoError, description="Too many invalid keys from this address"),
+}
+
+
+def _docs(summary: str, output, *, request=None, tags=("trading",), get_too: bool = True, errors=None, **extra):
+    """extend_schema for POST (JSON body) and, for read endpoints, GET (query string)."""
+    responses = {200: output, **(errors or _ERRORS)}
+
+    def decorate(view_class):
+        # Fresh functions per class: extend_schema annotates the function object itself.
+        def post(self, request, *args, **kwargs):
+            return self.answer(request, *args, **kwargs)
+
+        def get(self, request, *args, **kwargs):
+            return self.answer(request, *args, **kwargs)
+
+        view_class.post = extend_schema(summary=summary, request=request, responses=responses, tags=list(tags), **extra)(
+            post
+        )
+        if get_too:
+            view_class.get = extend_schema(
+                summary=summary, parameters=[request] if request else None, responses=responses, tags=list(tags), **extra
+            )(get)
+        else:
+            view_class.http_method_names = ["post", "options"]
+        return view_class
+
+    return decorate
+
+
+class OpenAlgoView(APIView):
+    """Platform-key authentication, any-content-type JSON bodies, OpenAlgo errors."""
+
+    authentication_classes = [PlatformKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [OpenAlgoJSONParser]
+    renderer_classes = [JSONRenderer]
+    throttle_classes: list = []
+    missing_credentials_message: str | None = MISSING_KEY_MESSAGE
+    input_serializer = None
+
+    def get_exception_handler(self):
+        return openalgo_exception_handler
+
+    def validated(self, request) -> dict:
+        params = request.query_params.dict() if request.method == "GET" else request.data
+        incoming = self.input_serializer(data=params)
+        incoming.is_valid(raise_exception=True)
+        return incoming.validated_data
+
+    def answer(self, request, *args, **kwargs) -> Response:
+        raise NotImplementedError
+
+
+@_docs("Check the key: pong", s.PingOutput, tags=("trading", "utilities"))
+class PingView(OpenAlgoView):
+    def answer(self, request):
+        return Response({"status": "success", "data": {"message": "pong", "broker": "sandbox"}})
+
+
+@_docs("Place an order (auto: executes; semi_auto: queued in the Action Center)", s.PlaceOrderOutput,
+       request=s.PlaceOrderInput, get_too=False)
+class PlaceOrderView(OpenAlgoView):
+    input_serializer = s.PlaceOrderInput
+
+    def answer(self, request):
+        order_request = broker.OrderRequest.from_data(self.validated(request))
+        mode = getattr(request.auth, "order_mode", None)  # read from the key's row in this request
+        placement = orders.order_place(user=request.user, order_mode=mode, request=order_request)
+        if placement.pending_order is not None:
+            return Response({
+                "status": "success", "message": QUEUED_MESSAGE, "mode": "semi_auto",
+                "pending_order_id": placement.pending_order.pk,
+            })
+        order = placement.order
+        if order.status == OrderStatus.REJECTED:
+            return Response(
+                {"status": "error", "message": f"Order rejected: {order.rejection_reason}", "orderid": order.orderid},
+                status=400,
+            )
+        return Response({"status": "success", "orderid": order.orderid})
+
+
+@_docs("Status of one order", s.OrderStatusOutput, request=s.OrderIdInput,
+       errors={**_ERRORS, 404: OpenApiResponse(s.OpenAlgoError, description="No such order of yours")})
+class OrderStatusView(OpenAlgoView):
+    input_serializer = s.OrderIdInput
+
+    def answer(self, request):
+        order = broker.order_get(user=request.user, orderid=self.validated(request)["orderid"])
+        return Response({"status": "success", "data": shapes.order(order)})
+
+
+@_docs("Cancel an open order", s.CancelOrderOutput, request=s.OrderIdInput, get_too=False,
+       errors={**_ERRORS, 404: OpenApiResponse(s.OpenAlgoError, description="No such order of yours")})
+class CancelOrderView(OpenAlgoView):
+    input_serializer = s.OrderIdInput
+
+    def answer(self, request):
+        order = broker.order_cancel(user=request.user, orderid=self.validated(request)["orderid"])
+        return Response({"status": "success", "orderid": order.orderid})
+
+
+@_docs("All my sandbox orders, newest first, with statistics", s.OrderBookOutput)
+class OrderBookView(OpenAlgoView):
+    def answer(self, request):
+        rows = broker.orders_list(user=request.user)
+        return Response({
+            "status": "success",
+            "data": {"orders": [shapes.order(o) for o in rows], "statistics": shapes.order_statistics(rows)},
+        })
+
+
+@_docs("My executed trades", s.TradeBookOutput)
+class TradeBookView(OpenAlgoView):
+    def answer(self, request):
+        rows = broker.trades_list(user=request.user)
+        return Response({"status": "success", "data": [shapes.trade(t, t.order.orderid) for t in rows]})
+
+
+@_docs("My positions with last price and P&L", s.PositionBookOutput)
+class PositionBookView(OpenAlgoView):
+    def answer(self, request):
+        rows = broker.positions_list(user=request.user)
+        return Response({"status": "success", "data": [shapes.position(v.position, v.ltp, v.pnl) for v in rows]})
+
+
+@_docs("My sandbox funds", s.FundsOutput)
+class FundsView(OpenAlgoView):
+    def answer(self, request):
+        f = broker.funds_get(user=request.user)
+        return Response({
+            "status": "success",
+            "data": shapes.funds(available=f.available, realized=f.realized, unrealized=f.unrealized, utilised=f.utilised),
+        })
+
+
+_QUOTE_FIELDS = ("open", "high", "low", "ltp", "ask", "bid", "prev_close", "volume")
+_DEPTH_FIELDS = ("open", "high", "low", "ltp", "ltq", "prev_close", "volume", "oi", "totalbuyqty", "totalsellqty")
+
+
+@_docs("Simulated quote of a symbol", s.QuotesOutput, request=s.SymbolInput, tags=("trading", "market data"))
+class QuotesView(OpenAlgoView):
+    input_serializer = s.SymbolInput
+
+    def answer(self, request):
+        data = self.validated(request)
+        quote = market.quote(data["symbol"], data["exchange"])
+        return Response({"status": "success", "data": {k: quote[k] for k in _QUOTE_FIELDS}})
+
+
+@_docs("Simulated 5-level market depth of a symbol", s.DepthOutput, request=s.SymbolInput,
+       tags=("trading", "market data"))
+class DepthView(OpenAlgoView):
+    input_serializer = s.SymbolInput
+
+    def answer(self, request):
+        data = self.validated(request)
+        book = market.depth(data["symbol"], data["exchange"], levels=5)
+        levels = lambda side: [{"price": lvl["price"], "quantity": lvl["quantity"]} for lvl in book[side]]  # noqa: E731
+        return Response({
+            "status": "success",
+            "data": {**{k: book[k] for k in _DEPTH_FIELDS}, "asks": levels("asks"), "bids": levels("bids")},
+        })
+
+
+@_docs("Action Center: my orders waiting for approval (key, JWT or session)", s.PendingOrdersOutput,
+       request=s.PendingOrdersInput, tags=("trading", "action center"))
+class PendingOrdersView(OpenAlgoView):
+    authentication_classes = [PlatformKeyAuthentication, JWTAuthentication, SessionAuthentication]
+    input_serializer = s.PendingOrdersInput
+
+    def answer(self, request):
+        status_filter = self.validated(request)["status"]
+        rows = action_center.pending_orders_list(user=request.user, status=status_filter)
+        return Response({
+            "status": "success",
+            "data": {
+                "orders": [shapes.pending_order(p) for p in rows],
+                "statistics": action_center.pending_statistics(user=request.user),
+            },
+        })
+
+
+_DECISION_ERRORS = {
+    401: OpenApiResponse(s.OpenAlgoError, description="No session or JWT (the platform key cannot decide)"),
+    404: OpenApiResponse(s.OpenAlgoError, description="No such pending order of yours"),
+    409: OpenApiResponse(s.OpenAlgoError, description="Already approved, rejected or expired"),
+}
+
+
+class DecisionView(OpenAlgoView):
+    """Owner only, by session (with CSRF) or JWT: a script holding the key must not be
+    able to approve its own orders, or semi_auto would mean nothing."""
+
+    authentication_classes = [JWTAuthentication, SessionAuthentication]
+    missing_credentials_message = None
+
+
+@_docs("Approve a pending order: it executes now, once", s.DecisionOutput, get_too=False, errors=_DECISION_ERRORS,
+       tags=("trading", "action center"))
+class ApproveView(DecisionView):
+    def answer(self, request, pending_order_id: str):
+        row, order = action_center.pending_order_approve(user=request.user, pending_order_id=int(pending_order_id))
+        if order.status == OrderStatus.REJECTED:
+            message = f"Order approved; the sandbox rejected it: {order.rejection_reason}"
+        else:
+            message = "Order approved and placed"
+        return Response({
+            "status": "success", "message": message, "pending_order_id": row.pk,
+            "orderid": order.orderid, "order_status": order.status,
+        })
+
+
+@_docs("Reject a pending order: it never executes", s.DecisionOutput, request=s.RejectInput, get_too=False,
+       errors=_DECISION_ERRORS, tags=("trading", "action center"))
+class RejectView(DecisionView):
+    input_serializer = s.RejectInput
+
+    def answer(self, request, pending_order_id: str):
+        reason = self.validated(request)["reason"]
+        row = action_center.pending_order_reject(user=request.user, pending_order_id=int(pending_order_id), reason=reason)
+        return Response({"status": "success", "message": "Order rejected", "pending_order_id": row.pk})
+
+
+class ActionCenterPage(LoginRequiredMixin, TemplateView):
+    """The page; its script lists and decides through the JSON endpoints above."""
+
+    template_name = "trading/action_center.html"
