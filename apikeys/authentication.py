@@ -142,5 +142,7 @@ class PlatformKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "X-API-KEY",
-            "description": 'The platform key; also accepted as "apikey" in the JSON body or the apikey query parameter.',
+            "description": (
+                'The platform key; also accepted as "apikey" in the JSON body or the apikey query parameter.'
+            ),
         }

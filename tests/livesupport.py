@@ -15,7 +15,6 @@ Import the fixture into the test module: ``from tests.livesupport import keyward
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,14 +28,13 @@ import pytest
 
 from tests.support.processes import PROJECT_ROOT, strong_env
 
-DAPHNE = PROJECT_ROOT / ".venv" / "bin" / "daphne"
+VENV_PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
 
 
 def _daphne_command() -> list[str]:
-    if DAPHNE.exists():
-        return [str(DAPHNE)]
-    found = shutil.which("daphne")
-    return [found] if found else [sys.executable, "-m", "daphne"]
+    """daphne behind config.serve, whose stdout redaction keeps ?apikey= out of the access log."""
+    python = VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable)
+    return [str(python), "-m", "config.serve"]
 
 
 class LiveServerError(RuntimeError):
@@ -104,6 +102,7 @@ def start_keyward(
         "DATABASE_URL": f"sqlite:///{workdir / 'keyward-live.sqlite3'}",
         "LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",  # the log file is readable while the server runs
     }
     environment = strong_env(**{**defaults, **(env or {})})
     migrated = subprocess.run(

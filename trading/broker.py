@@ -116,14 +116,17 @@ def order_execute(
             user=user, pending_order=pending_order, strategy=request.strategy, symbol=request.symbol,
             exchange=request.exchange, action=request.action, pricetype=request.pricetype, product=request.product,
             quantity=request.quantity, price=request.price, trigger_price=request.trigger_price,
-            disclosed_quantity=request.disclosed_quantity,
-            status=OrderStatus.TRIGGER_PENDING if request.pricetype in (PriceType.SL, PriceType.SL_M) else OrderStatus.OPEN,
+            disclosed_quantity=request.disclosed_quantity, status=_initial_status(request.pricetype),
         )
         _insert(order)
         events.publish_order_event(user.pk, shapes.order_update(order, event="placed"))
         _advance(order, account, market.snapshot(order.symbol, order.exchange, at), fresh=True)
     logger.info("sandbox order %s %s for user %s", order.orderid, order.status, user.pk)
     return order
+
+
+def _initial_status(pricetype: str) -> str:
+    return OrderStatus.TRIGGER_PENDING if pricetype in (PriceType.SL, PriceType.SL_M) else OrderStatus.OPEN
 
 
 def _triggered(order: Order, last: float) -> bool:
@@ -216,8 +219,8 @@ def open_orders_match(*, user: AbstractBaseUser, at: float | None = None) -> Non
         return
     with transaction.atomic():
         account = _locked_account(user)
-        resting = Order.objects.select_for_update().filter(user=user, status__in=OPEN_STATUSES).order_by("created_at", "id")
-        for order in resting:
+        resting = Order.objects.select_for_update().filter(user=user, status__in=OPEN_STATUSES)
+        for order in resting.order_by("created_at", "id"):
             _advance(order, account, market.snapshot(order.symbol, order.exchange, at), fresh=False)
 
 

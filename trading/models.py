@@ -135,7 +135,9 @@ class Position(models.Model):
     class Meta:
         ordering = ["symbol", "exchange", "product"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "symbol", "exchange", "product"], name="one_position_per_instrument"),
+            models.UniqueConstraint(
+                fields=["user", "symbol", "exchange", "product"], name="one_position_per_instrument"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ sends strings); enums are matched case-insensitively; unknown fields are ignored
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from rest_framework import serializers
 
@@ -37,6 +37,8 @@ class SymbolField(serializers.CharField):
         super().__init__(max_length=50, **kwargs)
 
     def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Symbol must be a string.")
         value = market.normalize_symbol(super().to_internal_value(data))
         if not market.is_valid_symbol(value):
             raise serializers.ValidationError(
@@ -45,10 +47,24 @@ class SymbolField(serializers.CharField):
         return value
 
 
+class PriceField(serializers.DecimalField):
+    """A price as number or numeric string, rounded to 4 places rather than refused:
+    scripts compute prices in floats and send 891.1980000000001."""
+
+    def validate_precision(self, value):
+        try:
+            value = value.quantize(Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+        except InvalidOperation:  # too many digits to round: let the digit check refuse it
+            pass
+        return super().validate_precision(value)
+
+
 def _price_field(label: str, **kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
+    return PriceField(
         max_digits=16, decimal_places=4, rounding=ROUND_HALF_UP, min_value=Decimal(0), max_value=MAX_PRICE,
-        error_messages={"min_value": f"{label} must be a non-negative number.", "invalid": f"{label} must be a number."},
+        error_messages={
+            "min_value": f"{label} must be a non-negative number.", "invalid": f"{label} must be a number.",
+        },
         **kwargs,
     )
 
@@ -114,6 +130,10 @@ class PendingOrdersInput(serializers.Serializer):
 
     def validate_status(self, value: str) -> str:
         return value.lower()
+
+
+class ApproveInput(serializers.Serializer):
+    """Approve takes no fields; the body, if any, must still be a JSON object."""
 
 
 class RejectInput(serializers.Serializer):

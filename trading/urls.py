@@ -19,7 +19,9 @@ _ENDPOINTS = {
     "pendingorders": views.PendingOrdersView,
 }
 
-api_urlpatterns = [slash_optional(f"api/v1/{name}", view.as_view(), name=f"trading-{name}") for name, view in _ENDPOINTS.items()]
+api_urlpatterns = [
+    slash_optional(f"api/v1/{name}", view.as_view(), name=f"trading-{name}") for name, view in _ENDPOINTS.items()
+]
 api_urlpatterns += [
     slash_optional(
         r"api/v1/pendingorders/(?P<pending_order_id>[0-9]{1,18})/approve", views.ApproveView.as_view(),

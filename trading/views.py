@@ -43,13 +43,10 @@ def _docs(summary: str, output, *, request=None, tags=("trading",), get_too: boo
         def get(self, request, *args, **kwargs):
             return self.answer(request, *args, **kwargs)
 
-        view_class.post = extend_schema(summary=summary, request=request, responses=responses, tags=list(tags), **extra)(
-            post
-        )
+        common = {"summary": summary, "responses": responses, "tags": list(tags), **extra}
+        view_class.post = extend_schema(request=request, **common)(post)
         if get_too:
-            view_class.get = extend_schema(
-                summary=summary, parameters=[request] if request else None, responses=responses, tags=list(tags), **extra
-            )(get)
+            view_class.get = extend_schema(parameters=[request] if request else None, **common)(get)
         else:
             view_class.http_method_names = ["post", "options"]
         return view_class
@@ -160,7 +157,9 @@ class FundsView(OpenAlgoView):
         f = broker.funds_get(user=request.user)
         return Response({
             "status": "success",
-            "data": shapes.funds(available=f.available, realized=f.realized, unrealized=f.unrealized, utilised=f.utilised),
+            "data": shapes.funds(
+                available=f.available, realized=f.realized, unrealized=f.unrealized, utilised=f.utilised
+            ),
         })
 
 
@@ -229,7 +228,10 @@ class DecisionView(OpenAlgoView):
 @_docs("Approve a pending order: it executes now, once", s.DecisionOutput, get_too=False, errors=_DECISION_ERRORS,
        tags=("trading", "action center"))
 class ApproveView(DecisionView):
+    input_serializer = s.ApproveInput
+
     def answer(self, request, pending_order_id: str):
+        self.validated(request)
         row, order = action_center.pending_order_approve(user=request.user, pending_order_id=int(pending_order_id))
         if order.status == OrderStatus.REJECTED:
             message = f"Order approved; the sandbox rejected it: {order.rejection_reason}"
@@ -248,7 +250,9 @@ class RejectView(DecisionView):
 
     def answer(self, request, pending_order_id: str):
         reason = self.validated(request)["reason"]
-        row = action_center.pending_order_reject(user=request.user, pending_order_id=int(pending_order_id), reason=reason)
+        row = action_center.pending_order_reject(
+            user=request.user, pending_order_id=int(pending_order_id), reason=reason
+        )
         return Response({"status": "success", "message": "Order rejected", "pending_order_id": row.pk})
 
 

@@ -1,0 +1,35 @@
+"""`make bench`: run every benchmark script in bench/ (not the _helpers, not this file),
+one after another with this interpreter, and fail if any of them fails or misses its
+target. Each script writes its own section of bench/RESULTS.md."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def scripts() -> list[Path]:
+    return sorted(p for p in HERE.glob("*.py") if not p.name.startswith("_") and p.name != Path(__file__).name)
+
+
+def main(argv: list[str]) -> int:
+    chosen = [p for p in scripts() if not argv or p.stem in argv]
+    failed = []
+    for script in chosen:
+        print(f"== {script.name} ==", flush=True)
+        started = time.monotonic()
+        code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent)
+        print(f"== {script.name}: exit {code} after {time.monotonic() - started:.0f} s ==\n", flush=True)
+        if code != 0:
+            failed.append(script.name)
+    if failed:
+        print(f"failed or missed target: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,163 @@
+"""Platform-key authentication over HTTP (apikeys/authentication.py): where the key
+travels, the exact OpenAlgo refusal, the bad-key throttle, and what a bad key costs."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import argon2
+import pytest
+from django.utils import timezone
+
+from apikeys import crypto, services
+from apikeys.models import PlatformApiKey
+
+pytestmark = pytest.mark.django_db
+
+INVALID = {"status": "error", "message": "Invalid openalgo apikey"}
+
+
+@pytest.fixture
+def argon2_verifies(monkeypatch):
+    """Count real Argon2 verifications (they still run)."""
+    calls = {"n": 0}
+    real = argon2.PasswordHasher.verify
+
+    def counting(self, *args, **kwargs):
+        calls["n"] += 1
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
+    return calls
+
+
+@pytest.fixture
+def invalid_key_rate(settings):
+    def set_rate(rate: str) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "invalid_apikey": rate},
+        }
+
+    return set_rate
+
+
+def test_key_in_the_json_body_authenticates(anon, platform_key):
+    response = anon.post("/api/v1/ping", {"apikey": platform_key}, format="json")
+    assert response.status_code == 200
+    assert response.json() == {"status": "success", "data": {"message": "pong", "broker": "sandbox"}}
+
+
+def test_key_in_the_query_string_authenticates(anon, platform_key):
+    assert anon.get(f"/api/v1/ping?apikey={platform_key}").status_code == 200
+    assert anon.post(f"/api/v1/ping/?apikey={platform_key}").status_code == 200
+
+
+def test_key_in_the_x_api_key_header_authenticates(anon, platform_key):
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+    assert anon.post("/api/v1/ping", {}, format="json", HTTP_X_API_KEY=platform_key).status_code == 200
+
+
+def test_surrounding_whitespace_from_a_copy_paste_is_forgiven(anon, platform_key):
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=f" {platform_key}\n").status_code == 200
+
+
+def test_an_empty_body_key_falls_through_to_the_header(anon, platform_key):
+    response = anon.post("/api/v1/ping", {"apikey": ""}, format="json", HTTP_X_API_KEY=platform_key)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["0" * 64, "not-a-key", "A" * 64, 12345, ["x"], {"k": "v"}, "f" * 10_000])
+def test_a_bad_key_gets_exactly_openalgos_403(anon, platform_key, bad):
+    response = anon.post("/api/v1/ping", {"apikey": bad}, format="json")
+    assert response.status_code == 403
+    assert response.json() == INVALID
+
+
+def test_a_revoked_key_is_refused_on_the_next_request(anon, user, platform_key):
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+    services.platform_key_revoke(user=user)
+    response = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key)
+    assert response.status_code == 403 and response.json() == INVALID
+
+
+def test_a_missing_key_says_where_to_put_one(anon):
+    response = anon.post("/api/v1/ping", {}, format="json")
+    assert response.status_code == 403
+    body = response.json()
+    assert body["status"] == "error"
+    assert "apikey" in body["message"] and "X-API-KEY" in body["message"]
+
+
+def test_an_unknown_key_costs_no_argon2_call(anon, platform_key, argon2_verifies, django_assert_max_num_queries):
+    unknown = crypto.generate_platform_key()
+    with django_assert_max_num_queries(1):
+        assert anon.post("/api/v1/ping", {"apikey": unknown}, format="json").status_code == 403
+    assert argon2_verifies["n"] == 0
+    # The real key pays one Argon2 verification, then the memo serves it.
+    for _ in range(3):
+        assert anon.post("/api/v1/ping", {"apikey": platform_key}, format="json").status_code == 200
+    assert argon2_verifies["n"] == 1
+
+
+def test_bad_keys_from_one_address_are_throttled_at_the_threshold(anon, invalid_key_rate):
+    invalid_key_rate("3/min")
+    for _ in range(3):
+        assert anon.post("/api/v1/ping", {"apikey": "0" * 64}, format="json").status_code == 403
+    throttled = anon.post("/api/v1/ping", {"apikey": "0" * 64}, format="json")
+    assert throttled.status_code == 429
+    assert throttled.json()["status"] == "error"
+    assert "Too many invalid API keys" in throttled.json()["message"]
+    assert 1 <= int(throttled["Retry-After"]) <= 60
+
+
+def test_a_throttled_address_is_refused_even_with_the_right_key(anon, platform_key, invalid_key_rate, argon2_verifies):
+    """Otherwise a guesser would still learn which guess was right."""
+    invalid_key_rate("2/min")
+    for _ in range(2):
+        anon.get("/api/v1/ping", HTTP_X_API_KEY="1" * 64)
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
+    assert argon2_verifies["n"] == 0
+
+
+def test_the_throttle_counts_per_client_address(anon, platform_key, invalid_key_rate):
+    invalid_key_rate("2/min")
+    for _ in range(3):
+        anon.get("/api/v1/ping", HTTP_X_API_KEY="1" * 64, REMOTE_ADDR="203.0.113.7")
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY="1" * 64, REMOTE_ADDR="203.0.113.7").status_code == 429
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_good_keys_and_missing_keys_do_not_count_towards_the_throttle(anon, platform_key, invalid_key_rate):
+    invalid_key_rate("2/min")
+    for _ in range(5):
+        assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+        assert anon.get("/api/v1/ping").status_code == 403
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY="2" * 64).status_code == 403
+
+
+def test_the_throttle_window_passes(anon, platform_key, invalid_key_rate, monkeypatch):
+    import time as time_module
+
+    invalid_key_rate("1/min")
+    anon.get("/api/v1/ping", HTTP_X_API_KEY="3" * 64)
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
+    later = time_module.time() + 61
+    monkeypatch.setattr("apikeys.authentication.time.time", lambda: later)
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(anon, user, platform_key, settings):
+    settings.PLATFORM_KEY_LAST_USED_INTERVAL = 60
+    anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key)
+    first = PlatformApiKey.objects.get(user=user).last_used_at
+    assert first is not None and timezone.now() - first < timedelta(seconds=5)
+    for _ in range(3):
+        anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key)
+    assert PlatformApiKey.objects.get(user=user).last_used_at == first
+
+
+def test_the_key_never_appears_in_the_log(anon, platform_key, caplog):
+    caplog.set_level("DEBUG")
+    anon.get(f"/api/v1/ping?apikey={platform_key[:-1]}0")
+    anon.post("/api/v1/ping", {"apikey": platform_key}, format="json")
+    assert platform_key[:-1] not in caplog.text
