@@ -317,12 +317,14 @@ el.historyClear.addEventListener("click", () => { clearHistory(); renderHistory(
 
 // --- endpoint list --------------------------------------------------------------------
 function renderEndpoints(grouped, onPick) {
+  // On a phone the open list would push the editor a screen away: start collapsed there.
+  const narrow = window.matchMedia("(max-width: 900px)").matches;
   const groups = [];
   for (const [category, entries] of Object.entries(grouped)) {
     if (!entries.length) continue;
     const details = document.createElement("details");
     details.className = "ep-group";
-    details.open = true;
+    details.open = !narrow;
     details.dataset.category = category;
     const summary = document.createElement("summary");
     summary.textContent = `${category} (${entries.length})`;
