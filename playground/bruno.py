@@ -30,6 +30,7 @@ TEXT_BLOCKS = frozenset({
     "body", "body:json", "body:text", "body:xml", "body:sparql", "body:graphql", "body:graphql:vars",
     "script:pre-request", "script:post-response", "tests", "docs", "message:json", "message:text", "example",
 })
+REPEATABLE_BLOCKS = frozenset({"body:ws", "message:json", "message:text", "example"})
 MAX_FILE_BYTES = 256 * 1024
 _BLOCK_START = re.compile(r"^([A-Za-z][A-Za-z0-9_:\-]*)\s*([{\[])\s*$")
 _VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
@@ -242,7 +243,7 @@ def parse_request(text: str, *, file: str = "") -> BruRequest:
     blocks = parse_blocks(text)
     by_name: dict[str, Block] = {}
     for block in blocks:
-        if block.name in by_name and not block.name.startswith("body:ws"):
+        if block.name in by_name and block.name not in REPEATABLE_BLOCKS:
             raise BruParseError(f"block {block.name!r} appears twice")
         by_name.setdefault(block.name, block)
     meta = by_name.get("meta")

@@ -6,6 +6,8 @@ outside client does. Every answer carrying a secret is marked ``no-store``.
 """
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -18,6 +20,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apikeys import crypto, services
 from playground import catalog, postman
+from playground.bruno import BruParseError
+
+logger = logging.getLogger(__name__)
 
 _TAGS = ["playground"]
 _NO_SESSION = OpenApiResponse(description="Not signed in (session login required)")
@@ -31,6 +36,13 @@ def _private(response: Response) -> Response:
 class SessionView(APIView):
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsAuthenticated]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, BruParseError):  # no collections/ (or no bruno.json): a deployment problem
+            logger.error("Playground collection unavailable: %s", exc)
+            return Response({"detail": "The API collection is not available on this server."},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return super().handle_exception(exc)
 
 
 class PlaygroundPage(LoginRequiredMixin, TemplateView):

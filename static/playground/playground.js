@@ -22,6 +22,9 @@ const el = {
 const PAGE_VARIABLES = ["apikey", "token", "base_url"];
 
 let token = null; // {access, expiresAt}
+// Timings come from the browser's resource entries: keep room for them in a long session.
+performance.setResourceTimingBufferSize(1000);
+performance.addEventListener("resourcetimingbufferfull", () => performance.clearResourceTimings());
 let tabs = [];
 let activeTab = null;
 let tabSeq = 0;

@@ -153,6 +153,11 @@ def test_bruno_native_websocket_body_ws_multiline_content():
     assert request.messages == ({"action": "subscribe", "symbol": "RELIANCE", "exchange": "NSE", "mode": 1},)
 
 
+def test_several_messages_in_one_websocket_file():
+    text = OPENALGO_WS.replace("docs {", 'message:json {\n  {"action": "ping"}\n}\n\ndocs {')
+    assert parse_request(text).messages == ({"action": "authenticate", "apikey": ""}, {"action": "ping"})
+
+
 def test_single_line_triple_quoted_value():
     text = "meta {\n  name: P\n  type: ws\n}\n\nws {\n  url: ws://h/\n}\n\nbody:ws {\n  content: '''{\"action\": \"ping\"}'''\n}\n"
     assert parse_request(text).messages == ({"action": "ping"},)

@@ -255,6 +255,14 @@ def test_every_apikey_value_is_blanked_in_endpoints_and_collections(session, lit
     assert grouped["websocket"][0]["body"] == {"action": "authenticate", "apikey": ""}
 
 
+@pytest.mark.parametrize("url", ["/playground/endpoints", "/playground/collections"])
+def test_a_missing_collection_is_a_clear_503_not_a_500(session, settings, tmp_path, url):
+    settings.PLAYGROUND_COLLECTION_DIR = str(tmp_path / "nowhere")
+    response = session.get(url)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The API collection is not available on this server."}
+
+
 def test_category_falls_back_to_the_path_outside_category_folders(literal_key_collection):
     collection = catalog.collection_load()
     assert [catalog.category_of(r) for r in collection.requests] == ["utilities", "websocket"]
