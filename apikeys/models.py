@@ -68,3 +68,86 @@ class PlatformApiKey(models.Model):
     def reveal(self) -> str | None:
         """The plaintext key for its owner (raises UndecryptableSecret if it can't)."""
         return self.key_encrypted if self.has_key else None
+
+
+# --- Service key vault (SPEC §1) ------------------------------------------------------
+
+class KeyType(models.TextChoices):
+    GOOGLE_API = "google_api", "Google AI Studio (Gemini)"
+    NEWS_API = "news_api", "NewsAPI"
+    FINNHUB_API = "finnhub_api", "Finnhub"
+    FMP_API = "fmp_api", "Financial Modeling Prep"
+    GENERAL = "general", "General purpose"
+
+
+def mask_secret(plaintext: str) -> str:
+    """``****`` + the last min(4, len // 2) characters: never more than half a key."""
+    shown = min(4, len(plaintext) // 2)
+    return "****" + (plaintext[-shown:] if shown else "")
+
+
+class ServiceApiKeyQuerySet(models.QuerySet):
+    def not_deleted(self):
+        """What the owner sees: soft-deleted rows exist only for operators (restore)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class ServiceApiKey(models.Model):
+    """A user's key for an external service, encrypted at rest, masked when shown.
+
+    The partial unique constraint is the rule "one active key per type"; services
+    rely on it (and turn its IntegrityError into a 400), so a race between two
+    requests cannot leave two active keys behind a view-level check.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_api_keys")
+    key_type = models.CharField(max_length=32, choices=KeyType.choices)
+    key_name = models.CharField(max_length=100)
+    key_encrypted = EncryptedTextField(editable=False)
+    is_active = models.BooleanField(default=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Set by a soft delete; cleared by restore.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="Null until the first update.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_status = models.CharField(
+        max_length=32, blank=True, default="", help_text='"success" or the error code of the last test.'
+    )
+
+    objects = ServiceApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "service API key"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key_type"],
+                condition=models.Q(is_active=True),
+                name="one_active_service_key_per_type",
+                violation_error_message="API key for this service type already exists",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="deleted_service_key_is_inactive",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="service_key_user_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.key_name} ({self.key_type}) of {self.user}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<ServiceApiKey id={self.pk} user_id={self.user_id} type={self.key_type} "
+            f"active={self.is_active} deleted={self.deleted_at is not None}>"
+        )
+
+    def reveal(self) -> str:
+        """The plaintext, for the provider or agent call only (raises UndecryptableSecret)."""
+        return self.key_encrypted
+
+    @property
+    def masked_key(self) -> str:
+        return mask_secret(self.reveal())

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
-from apikeys import views
+from apikeys import vault_views, views
 from config.urlhelpers import slash_optional
 
 api_urlpatterns = [
@@ -11,6 +11,14 @@ api_urlpatterns = [
     slash_optional("api/v1/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     slash_optional("api/v1/auth/token/blacklist", TokenBlacklistView.as_view(), name="token-blacklist"),
     slash_optional("api/v1/auth/register", views.RegisterView.as_view(), name="register"),
+    # Service key vault (SPEC §1). The test routes come first only for readability: the
+    # detail route's id cannot contain "/", so "test-by-id/1" never reaches it.
+    slash_optional("api/v1/api-keys/test-by-id/(?P<key_id>[^/]+)", vault_views.ServiceKeyTestByIdView.as_view(),
+                   name="service-key-test-by-id"),
+    slash_optional("api/v1/api-keys/test-by-type/(?P<key_type>[^/]+)", vault_views.ServiceKeyTestByTypeView.as_view(),
+                   name="service-key-test-by-type"),
+    slash_optional("api/v1/api-keys/(?P<key_id>[^/]+)", vault_views.ServiceKeyDetailView.as_view(), name="service-key"),
+    slash_optional("api/v1/api-keys", vault_views.ServiceKeyListView.as_view(), name="service-keys"),
 ]
 
 page_urlpatterns = [
