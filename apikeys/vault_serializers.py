@@ -86,6 +86,13 @@ class ServiceKeyCreateInput(serializers.Serializer):
         attrs.setdefault("key_name", KeyType(attrs["key_type"]).label)
         return attrs
 
+    def get_initial(self):
+        # The browsable API re-renders a rejected form from this: never with the key in it.
+        initial = super().get_initial()
+        if "api_key" in initial:
+            initial["api_key"] = ""
+        return initial
+
 
 class ServiceKeyUpdateInput(serializers.Serializer):
     key_name = StrictCharField(max_length=KEY_NAME_MAX_LENGTH, required=False)

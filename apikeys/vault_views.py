@@ -2,7 +2,8 @@
 
 Thin: parse, call ``apikeys.vault``, shape the answer. Every lookup is scoped to the
 authenticated user, so another user's key id answers the same 404 as a missing one.
-GenericAPIView only for ``get_serializer``: it gives the browsable API its forms.
+The list and detail views are GenericAPIViews only for ``get_serializer``, which gives
+the browsable API its forms; the test endpoints take no body and stay plain APIViews.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
 
 from apikeys import crypto, vault
 from apikeys import vault_serializers as s
@@ -28,8 +30,9 @@ _KEY_ID = re.compile(r"[0-9]{1,18}")  # fits a BIGINT: a longer id is just "not 
 
 
 class KeyTestThrottle(UserRateThrottle):
-    """Each key test is a real call to someone else's service on the user's key:
-    at most THROTTLE_SERVICE_KEY_TEST ("service_key_test" rate, default 30/min) per user."""
+    """Each key test is a real call to someone else's service on the user's key, so a
+    user gets at most the "service_key_test" rate of REST_FRAMEWORK's
+    DEFAULT_THROTTLE_RATES (30/min when that names none)."""
 
     scope = "service_key_test"
     default_rate = "30/min"
@@ -38,10 +41,8 @@ class KeyTestThrottle(UserRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
 
 
-class VaultView(GenericAPIView):
+class VaultMixin:
     """Shared by the vault endpoints: the undecryptable-secret answer and the key lookup."""
-
-    queryset = ServiceApiKey.objects.none()  # for the schema only; lookups go through vault
 
     def handle_exception(self, exc):
         if isinstance(exc, crypto.UndecryptableSecret):
@@ -80,10 +81,11 @@ TEST_EXAMPLES = [
 ]
 
 
-class ServiceKeyListView(VaultView):
+class ServiceKeyListView(VaultMixin, GenericAPIView):
     """Your keys for external services: list them, or store a new one (one active per type)."""
 
     serializer_class = s.ServiceKeyCreateInput
+    queryset = ServiceApiKey.objects.none()  # for the schema only; lookups go through vault
 
     @extend_schema(
         summary="List my service API keys",
@@ -126,11 +128,16 @@ class ServiceKeyListView(VaultView):
         return Response(s.ServiceKeyOutput(key).data, status=status.HTTP_201_CREATED)
 
 
-class ServiceKeyDetailView(VaultView):
+class ServiceKeyDetailView(VaultMixin, GenericAPIView):
     """One of your keys. The key value and type are fixed once stored: to replace a key,
     store a new one and delete this one."""
 
     serializer_class = s.ServiceKeyUpdateInput
+    queryset = ServiceApiKey.objects.none()
+
+    def get_object(self) -> ServiceApiKey:
+        # Also what the browsable API and OPTIONS call to build the PUT form.
+        return self.owned_key(self.kwargs["key_id"])
 
     @extend_schema(
         summary="Show one of my service API keys",
@@ -140,7 +147,7 @@ class ServiceKeyDetailView(VaultView):
         tags=TAGS,
     )
     def get(self, request, key_id):
-        return Response(s.ServiceKeyOutput(self.owned_key(key_id)).data)
+        return Response(s.ServiceKeyOutput(self.get_object()).data)
 
     @extend_schema(
         summary="Rename or (de)activate a service API key",
@@ -179,7 +186,7 @@ class ServiceKeyDetailView(VaultView):
         return self._update(request, key_id)
 
     def _update(self, request, key_id):
-        key = self.owned_key(key_id)
+        key = self.get_object()
         incoming = s.ServiceKeyUpdateInput(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -196,15 +203,14 @@ class ServiceKeyDetailView(VaultView):
         tags=TAGS,
     )
     def delete(self, request, key_id):
-        vault.service_key_soft_delete(key=self.owned_key(key_id))
+        vault.service_key_soft_delete(key=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ServiceKeyTestByIdView(VaultView):
+class ServiceKeyTestByIdView(VaultMixin, APIView):
     """Test one of your keys (active or not) with a real call to its service."""
 
     throttle_classes = [KeyTestThrottle]
-    serializer_class = None
 
     @extend_schema(
         summary="Test one of my service API keys against its service",
@@ -220,11 +226,10 @@ class ServiceKeyTestByIdView(VaultView):
         return Response(s.KeyTestResultOutput(result).data)
 
 
-class ServiceKeyTestByTypeView(VaultView):
+class ServiceKeyTestByTypeView(VaultMixin, APIView):
     """Test your active key of a type with a real call to its service."""
 
     throttle_classes = [KeyTestThrottle]
-    serializer_class = None
 
     @extend_schema(
         summary="Test my active service API key of a type",

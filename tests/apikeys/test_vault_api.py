@@ -347,6 +347,31 @@ def test_the_browsable_api_has_working_forms_and_never_shows_the_key(user):
         assert VALID_KEYS["finnhub_api"] not in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["", "{id}", "test-by-id/{id}", "test-by-type/general", "test-by-type/nope"])
+def test_every_vault_page_of_the_browsable_api_renders(user, path):
+    browser = APIClient()
+    browser.force_login(user)
+    key = browser.post(URL, {"key_type": "general", "api_key": "browsable-secret-77"}, format="json").json()
+    url = URL + path.format(id=key["id"])
+    for method in ("get", "post", "options"):
+        response = getattr(browser, method)(url, HTTP_ACCEPT="text/html")
+        assert response.status_code < 500, (method, url)
+        assert "browsable-secret-77" not in response.content.decode()
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "json"])
+def test_a_rejected_browsable_api_form_is_not_rendered_back_with_the_key(user, fmt):
+    browser = APIClient()
+    browser.force_login(user)
+    secret = "rejected-form-secret-0099"
+    response = browser.post(URL, {"key_type": "news_api", "api_key": secret, "key_name": "n" * 101},
+                            format=fmt, HTTP_ACCEPT="text/html")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "key_name" in html and 'name="api_key"' in html  # the form is back, with its message
+    assert secret not in html
+
+
 def test_the_openapi_schema_documents_every_vault_operation_with_examples(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     paths = schema["paths"]
