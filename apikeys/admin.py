@@ -128,10 +128,9 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
         return obj.deleted_at is not None
 
     def save_model(self, request, obj, form, change):
-        if change:
+        # The only editable field is the name; the service stamps updated_at.
+        if change and "key_name" in form.changed_data:
             vault.service_key_update(key=obj, key_name=obj.key_name)
-        else:  # unreachable while adding is disabled; kept honest anyway
-            super().save_model(request, obj, form, change)
 
     @admin.action(description="Soft delete (deactivate, keep for restore)", permissions=["change"])
     def soft_delete_keys(self, request, queryset):
