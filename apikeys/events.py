@@ -29,4 +29,5 @@ def _send_key_revoked(user_id: int) -> None:
 
 
 def platform_key_changed(user_id: int) -> None:
-    transaction.on_commit(lambda: _send_key_revoked(user_id))
+    # robust: a channel-layer outage must not turn a committed revocation into a 500.
+    transaction.on_commit(lambda: _send_key_revoked(user_id), robust=True)

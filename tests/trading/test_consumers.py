@@ -1,0 +1,376 @@
+"""The market-data WebSocket (trading/consumers.py) through Channels' communicator."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from apikeys import services
+from config.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest.fixture(autouse=True)
+def _fast_feed(settings):
+    # The channel layer stays as configured: in memory by default, Redis in CI's second
+    # pass (REDIS_URL), so revocations and order events are proven over both.
+    settings.FEED_TICKS_PER_SECOND = 20
+
+
+async def connect(path: str = "/"):
+    communicator = WebsocketCommunicator(application, path)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def ask(communicator, message, timeout: float = 3) -> dict:
+    if isinstance(message, (dict, list)):
+        await communicator.send_json_to(message)
+    elif message == "":
+        # send_to refuses an empty frame; a real client can still send one.
+        await communicator.send_input({"type": "websocket.receive", "text": ""})
+    else:
+        await communicator.send_to(text_data=message)
+    return await reply(communicator, timeout)
+
+
+async def reply(communicator, timeout: float = 3, skip_ticks: bool = True) -> dict:
+    while True:
+        message = json.loads(await communicator.receive_from(timeout=timeout))
+        if not (skip_ticks and message.get("type") == "market_data"):
+            return message
+
+
+async def ticks(communicator, count: int, timeout: float = 3) -> list[dict]:
+    found = []
+    while len(found) < count:
+        message = json.loads(await communicator.receive_from(timeout=timeout))
+        if message.get("type") == "market_data":
+            found.append(message)
+    return found
+
+
+async def authed(platform_key: str, path: str = "/"):
+    communicator = await connect(path)
+    answer = await ask(communicator, {"action": "authenticate", "apikey": platform_key})
+    assert answer["status"] == "success", answer
+    return communicator
+
+
+@pytest.mark.parametrize("path", ["/", "/ws/", "/ws"])
+@pytest.mark.parametrize("field", ["apikey", "api_key"])
+async def test_authenticate_with_either_field_on_either_path(platform_key, path, field):
+    communicator = await connect(path)
+    answer = await ask(communicator, {"action": "authenticate", field: platform_key})
+    assert answer["type"] == "auth" and answer["status"] == "success"
+    assert answer["message"] == "Authentication successful"
+    assert answer["broker"] == "sandbox" and answer["user_id"] == "alice"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ({"action": "authenticate", "apikey": "0" * 64}, "Invalid openalgo apikey"),
+        ({"action": "authenticate", "apikey": "short"}, "Invalid openalgo apikey"),
+        ({"action": "authenticate"}, "API key is required"),
+        ({"action": "authenticate", "apikey": 12345}, "API key is required"),
+        ({"action": "authenticate", "apikey": ["x"]}, "API key is required"),
+    ],
+)
+async def test_bad_authentication_is_an_error_and_the_socket_stays_usable(platform_key, message, expected):
+    communicator = await connect()
+    answer = await ask(communicator, message)
+    assert answer["type"] == "auth" and answer["status"] == "error" and answer["message"] == expected
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"
+    assert (await ask(communicator, {"action": "authenticate", "apikey": platform_key}))["status"] == "success"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("action", ["subscribe", "unsubscribe", "unsubscribe_all", "get_broker_info", "subscribe_orders"])
+async def test_actions_before_authentication_answer_not_authenticated(action):
+    communicator = await connect()
+    answer = await ask(communicator, {"action": action, "symbol": "SBIN", "exchange": "NSE"})
+    assert answer == {"status": "error", "code": "NOT_AUTHENTICATED", "message": "You must authenticate first"}
+    await communicator.disconnect()
+
+
+async def test_ltp_subscription_streams_numbered_mode_ticks(platform_key):
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, {"action": "subscribe", "symbol": "RELIANCE", "exchange": "NSE", "mode": 1})
+    assert answer["type"] == "subscribe" and answer["status"] == "success"
+    assert answer["subscriptions"] == [
+        {"symbol": "RELIANCE", "exchange": "NSE", "status": "success", "mode": "LTP", "broker": "sandbox"}
+    ]
+    received = await ticks(communicator, 3)
+    for tick in received:
+        assert tick["symbol"] == "RELIANCE" and tick["exchange"] == "NSE" and tick["mode"] == 1
+        assert set(tick["data"]) == {"ltp", "timestamp"}
+        assert tick["data"]["ltp"] > 0 and tick["data"]["timestamp"] > 1_600_000_000_000
+    assert received[0]["data"]["timestamp"] < received[-1]["data"]["timestamp"]
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("mode", [2, "quote", "QUOTE", "Quote", "2"])
+async def test_quote_mode_in_any_spelling_sends_full_quotes(platform_key, mode):
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, {"action": "subscribe", "symbols": [{"symbol": "INFY", "exchange": "NSE"}], "mode": mode})
+    assert answer["subscriptions"][0]["mode"] == "Quote"
+    tick = (await ticks(communicator, 1))[0]
+    assert tick["mode"] == 2
+    assert set(tick["data"]) >= {"ltp", "timestamp", "open", "high", "low", "close", "volume", "change",
+                                 "change_percent", "avg_trade_price", "last_trade_quantity"}
+    assert tick["data"]["low"] <= tick["data"]["ltp"] <= tick["data"]["high"]
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("levels", [5, 20, 30, 50])
+async def test_depth_mode_sends_as_many_levels_as_asked(platform_key, levels):
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, {"action": "subscribe", "symbol": "TCS", "exchange": "NSE", "mode": "Depth", "depth": levels})
+    assert answer["subscriptions"][0]["depth"] == levels
+    tick = (await ticks(communicator, 1))[0]
+    assert tick["mode"] == 3
+    book = tick["data"]["depth"]
+    assert len(book["buy"]) == len(book["sell"]) == levels
+    assert set(book["buy"][0]) == {"price", "quantity", "orders"}
+    assert book["buy"][0]["price"] < book["sell"][0]["price"]
+    await communicator.disconnect()
+
+
+async def test_a_batch_with_bad_entries_is_partial(platform_key):
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, {"action": "subscribe", "mode": "LTP", "symbols": [
+        {"symbol": "SBIN", "exchange": "NSE"}, {"symbol": "SBIN", "exchange": "NASDAQ"}, {"symbol": "", "exchange": "NSE"}, "SBIN",
+    ]})
+    assert answer["status"] == "partial"
+    assert [s["status"] for s in answer["subscriptions"]] == ["success", "error", "error", "error"]
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "message,code",
+    [
+        ({"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": 4}, "INVALID_MODE"),
+        ({"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": "candles"}, "INVALID_MODE"),
+        ({"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": True}, "INVALID_MODE"),
+        ({"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": None}, "INVALID_MODE"),
+        ({"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": 3, "depth": 7}, "INVALID_PARAMETERS"),
+        ({"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": 3, "depth": "deep"}, "INVALID_PARAMETERS"),
+        ({"action": "subscribe", "mode": 1}, "INVALID_PARAMETERS"),
+        ({"action": "subscribe", "symbols": "SBIN", "mode": 1}, "INVALID_PARAMETERS"),
+        ({"action": "unsubscribe"}, "INVALID_PARAMETERS"),
+        ({"action": "unsubscribe", "symbol": "SBIN", "exchange": "NSE", "mode": "x"}, "INVALID_MODE"),
+    ],
+)
+async def test_bad_subscriptions_get_error_codes(platform_key, message, code):
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, message)
+    assert answer["status"] == "error" and answer["code"] == code
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"
+    await communicator.disconnect()
+
+
+async def test_unsubscribe_stops_that_symbol_and_unsubscribe_all_stops_everything(platform_key):
+    communicator = await authed(platform_key)
+    await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": "SBIN", "exchange": "NSE"}, {"symbol": "INFY", "exchange": "NSE"}]})
+    assert {t["symbol"] for t in await ticks(communicator, 6)} == {"SBIN", "INFY"}
+    answer = await ask(communicator, {"action": "unsubscribe", "symbol": "SBIN", "exchange": "NSE", "mode": 1})
+    assert answer["type"] == "unsubscribe" and answer["status"] == "success"
+    assert answer["successful"] == [{"symbol": "SBIN", "exchange": "NSE", "status": "success", "broker": "sandbox"}]
+    await asyncio.sleep(0.15)  # let frames queued before the unsubscribe drain
+    while not await communicator.receive_nothing(timeout=0.05):
+        await communicator.receive_from()
+    assert {t["symbol"] for t in await ticks(communicator, 4)} == {"INFY"}
+    answer = await ask(communicator, {"action": "unsubscribe_all"})
+    assert answer["status"] == "success" and [s["symbol"] for s in answer["successful"]] == ["INFY"]
+    await asyncio.sleep(0.15)
+    while not await communicator.receive_nothing(timeout=0.05):
+        await communicator.receive_from()
+    assert await communicator.receive_nothing(timeout=0.3)
+    not_subscribed = await ask(communicator, {"action": "unsubscribe", "symbol": "SBIN", "exchange": "NSE"})
+    assert not_subscribed["status"] == "error" and not_subscribed["failed"][0]["message"] == "Not subscribed"
+    await communicator.disconnect()
+
+
+async def test_ping_echoes_the_client_timestamp(platform_key):
+    communicator = await connect()
+    answer = await ask(communicator, {"action": "ping", "timestamp": 1234})
+    assert answer["type"] == "pong" and answer["status"] == "success"
+    assert answer["client_timestamp"] == 1234 and answer["server_timestamp"] > 1_600_000_000_000
+    await communicator.disconnect()
+
+
+async def test_broker_info_and_supported_brokers(platform_key):
+    communicator = await connect()
+    assert await ask(communicator, {"action": "get_supported_brokers"}) == {
+        "type": "supported_brokers", "status": "success", "brokers": ["sandbox"], "count": 1,
+    }
+    await ask(communicator, {"action": "authenticate", "apikey": platform_key})
+    info = await ask(communicator, {"type": "get_broker_info"})
+    assert info["type"] == "broker_info" and info["broker"] == "sandbox" and info["user_id"] == "alice"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame,code",
+    [
+        ("{not json", "INVALID_JSON"),
+        ("", "INVALID_JSON"),
+        ("[1, 2]", "INVALID_JSON"),
+        ('"authenticate"', "INVALID_JSON"),
+        ("null", "INVALID_JSON"),
+        ("[" * 100_000 + "]" * 100_000, "MESSAGE_TOO_LARGE"),
+        ('{"action": "launch_rockets"}', "INVALID_ACTION"),
+        ('{"action": 7}', "INVALID_ACTION"),
+        ('{"symbol": "SBIN"}', "INVALID_ACTION"),
+        ('{"action": ["subscribe"]}', "INVALID_ACTION"),
+    ],
+)
+async def test_malformed_frames_get_errors_and_the_socket_stays_open(frame, code):
+    communicator = await connect()
+    answer = await ask(communicator, frame)
+    assert answer["status"] == "error" and answer["code"] == code
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"
+    await communicator.disconnect()
+
+
+async def test_deeply_nested_json_within_the_size_limit_is_invalid_json(settings):
+    settings.WS_MAX_MESSAGE_BYTES = 1_000_000
+    communicator = await connect()
+    answer = await ask(communicator, "[" * 200_000 + "]" * 200_000)
+    assert answer["code"] == "INVALID_JSON"
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"
+    await communicator.disconnect()
+
+
+async def test_binary_frames_are_refused_politely():
+    communicator = await connect()
+    await communicator.send_to(bytes_data=b"\x00\x01binary")
+    answer = await reply(communicator)
+    assert answer["code"] == "INVALID_JSON" and "Binary" in answer["message"]
+    await communicator.disconnect()
+
+
+async def test_symbols_per_connection_limit(platform_key, settings):
+    settings.WS_MAX_SYMBOLS_PER_CONNECTION = 3
+    communicator = await authed(platform_key)
+    names = ["A1", "B2", "C3", "D4"]
+    answer = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": n, "exchange": "NSE"} for n in names[:2]]})
+    assert answer["status"] == "success"
+    answer = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": n, "exchange": "NSE"} for n in names[2:]]})
+    assert answer["status"] == "partial"
+    assert answer["subscriptions"][1]["message"].startswith("Symbol limit reached")
+    # Another mode of an already-subscribed symbol does not count as a new symbol.
+    answer = await ask(communicator, {"action": "subscribe", "mode": 2, "symbol": "A1", "exchange": "NSE"})
+    assert answer["status"] == "success"
+    too_many = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": f"S{i}", "exchange": "NSE"} for i in range(4)]})
+    assert too_many["code"] == "SYMBOL_LIMIT"
+    await communicator.disconnect()
+
+
+async def test_connections_per_user_limit_closes_the_extra_one(platform_key, settings):
+    settings.WS_MAX_CONNECTIONS_PER_USER = 2
+    first, second = await authed(platform_key), await authed(platform_key)
+    third = await connect()
+    answer = await ask(third, {"action": "authenticate", "apikey": platform_key})
+    assert answer["status"] == "error" and answer["code"] == "CONNECTION_LIMIT"
+    assert (await third.receive_output(timeout=2))["type"] == "websocket.close"
+    await first.disconnect()
+    fourth = await authed(platform_key)  # a freed slot can be used again
+    for communicator in (second, fourth):
+        await communicator.disconnect()
+
+
+async def test_unauthenticated_sockets_are_closed_after_the_grace_period(settings):
+    settings.WS_AUTH_GRACE_SECONDS = 0.2
+    communicator = await connect()
+    closed = await communicator.receive_output(timeout=2)
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+async def test_authenticated_sockets_outlive_the_grace_period(platform_key, settings):
+    settings.WS_AUTH_GRACE_SECONDS = 0.2
+    communicator = await authed(platform_key)
+    await asyncio.sleep(0.4)
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("change", ["regenerate", "revoke"])
+async def test_key_change_closes_that_keys_sockets_only(platform_key, user, other_user, change):
+    _, other_key = await sync_to_async(services.platform_key_regenerate)(user=other_user)
+    mine, theirs = await authed(platform_key), await authed(other_key)
+    await ask(mine, {"action": "subscribe", "symbol": "SBIN", "exchange": "NSE", "mode": 1})
+    action = services.platform_key_regenerate if change == "regenerate" else services.platform_key_revoke
+    await sync_to_async(action)(user=user)
+    notice = await reply(mine, timeout=1)
+    assert notice == {"type": "auth", "status": "error", "code": "KEY_REVOKED", "message": "API key was revoked or regenerated"}
+    while True:
+        output = await mine.receive_output(timeout=1)
+        if output["type"] == "websocket.close":
+            assert output["code"] == 4403
+            break
+    assert (await ask(theirs, {"action": "ping"}))["type"] == "pong"
+    await theirs.disconnect()
+
+
+async def test_a_socket_opened_with_the_new_key_survives_the_regeneration_notice(user, platform_key):
+    _, new_key = await sync_to_async(services.platform_key_regenerate)(user=user)
+    communicator = await authed(new_key)
+    await asyncio.sleep(0.2)  # the regeneration's notice has been delivered by now
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"
+    await communicator.disconnect()
+
+
+async def test_the_plaintext_key_is_never_echoed(platform_key):
+    communicator = await connect()
+    for message in ({"action": "authenticate", "apikey": platform_key[:-1] + "0"}, {"action": platform_key}):
+        answer = await ask(communicator, message)
+        assert platform_key[:12] not in json.dumps(answer)
+    await communicator.disconnect()
+
+
+async def test_subscribe_orders_streams_this_users_order_events_until_unsubscribed(platform_key, other_user):
+    from rest_framework.test import APIClient
+
+    from .support import place
+
+    _, other_key = await sync_to_async(services.platform_key_regenerate)(user=other_user)
+    mine, theirs = await authed(platform_key), await authed(other_key)
+    for communicator in (mine, theirs):
+        answer = await ask(communicator, {"action": "subscribe_orders"})
+        assert answer == {"type": "subscribe_orders", "status": "success", "message": "Order updates on"}
+
+    placed = await sync_to_async(lambda: place(APIClient(), platform_key).json())()
+    events = [await reply(mine), await reply(mine)]
+    assert [(e["type"], e["event"]) for e in events] == [("order_update", "placed"), ("order_update", "filled")]
+    assert events[1]["orderid"] == placed["orderid"] and events[1]["order_status"] == "complete"
+    assert platform_key not in json.dumps(events)
+    assert await theirs.receive_nothing(timeout=0.3)  # another user's socket hears nothing
+
+    assert (await ask(mine, {"action": "unsubscribe_orders"}))["message"] == "Order updates off"
+    await sync_to_async(lambda: place(APIClient(), platform_key))()
+    assert await mine.receive_nothing(timeout=0.3)
+    for communicator in (mine, theirs):
+        await communicator.disconnect()
+
+
+async def test_semi_auto_orders_stream_as_pending_updates(user, platform_key):
+    from rest_framework.test import APIClient
+
+    from .support import place
+
+    await sync_to_async(services.platform_key_set_mode)(user=user, mode="semi_auto")
+    communicator = await authed(platform_key)
+    await ask(communicator, {"action": "subscribe_orders"})
+    queued = await sync_to_async(lambda: place(APIClient(), platform_key).json())()
+    event = await reply(communicator)
+    assert event["type"] == "pending_order_update" and event["event"] == "queued"
+    assert event["pending_order_id"] == queued["pending_order_id"]
+    await communicator.disconnect()

@@ -1,0 +1,204 @@
+"""Publishes simulated ticks to the sockets subscribed in this process.
+
+One hub per event loop (one per server process): it keeps the process-local interest
+index ``(symbol, exchange) → {outbox: {(mode, depth)}}`` and, at FEED_TICKS_PER_SECOND,
+builds each ``market_data`` frame once per (symbol, mode, depth) and puts that same
+string on every interested connection's outbox. Ticks never cross processes: the market
+is deterministic, so every process computes the same prices itself (ARCHITECTURE.md).
+
+Each connection drains its own bounded outbox, so a slow or stalled client only ever
+loses its own oldest frames (counted in ``Outbox.dropped``) and never delays the others.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from trading import market
+from trading.conf import trading_settings
+from trading.stream_protocol import now_ms
+
+logger = logging.getLogger(__name__)
+
+ModeKey = tuple[int, int]  # (mode, depth levels; 0 where depth does not apply)
+
+
+class Outbox:
+    """A connection's bounded queue of outgoing frames, drained by its own task."""
+
+    def __init__(self, send: Callable[[str], Awaitable[None]], maxsize: int) -> None:
+        self._send = send
+        self._frames: deque[str] = deque()
+        self._maxsize = max(1, maxsize)
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.dropped = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    def push(self, frame: str) -> None:
+        if len(self._frames) >= self._maxsize:
+            self._frames.popleft()  # drop the oldest: a newer tick supersedes it
+            self.dropped += 1
+        self._frames.append(frame)
+        self._wakeup.set()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    async def _drain(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._frames:
+                await self._send(self._frames.popleft())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+        self._frames.clear()
+
+
+def market_data_frame(symbol: str, exchange: str, mode: int, depth: int, timestamp_ms: int) -> str:
+    """The JSON text of one ``market_data`` message (SPEC §4): ``mode`` is the number."""
+    snapshot = market.quote(symbol, exchange, at_ms=timestamp_ms)
+    if mode == 1:
+        data = {"ltp": snapshot["ltp"], "timestamp": timestamp_ms}
+    elif mode == 2:
+        data = {
+            "ltp": snapshot["ltp"],
+            "timestamp": timestamp_ms,
+            "open": snapshot["open"],
+            "high": snapshot["high"],
+            "low": snapshot["low"],
+            "close": snapshot["prev_close"],
+            "volume": snapshot["volume"],
+            "change": round(snapshot["ltp"] - snapshot["prev_close"], 2),
+            "change_percent": round((snapshot["ltp"] - snapshot["prev_close"]) / snapshot["prev_close"] * 100, 2),
+            "avg_trade_price": snapshot["average_price"],
+            "last_trade_quantity": snapshot["last_trade_quantity"],
+        }
+    else:
+        book = market.depth(symbol, exchange, levels=depth, at_ms=timestamp_ms)
+        data = {
+            "ltp": snapshot["ltp"],
+            "timestamp": timestamp_ms,
+            "depth": {"buy": book["bids"], "sell": book["asks"]},
+        }
+    return json.dumps(
+        {"type": "market_data", "symbol": symbol, "exchange": exchange, "mode": mode, "data": data},
+        separators=(",", ":"),
+    )
+
+
+class FeedHub:
+    """The interest index and the publisher task of one event loop.
+
+    ``autostart=False`` leaves publishing to explicit ``publish_once`` calls (tests that
+    count frames, benchmarks that drive ticks themselves).
+    """
+
+    def __init__(self, *, autostart: bool = True) -> None:
+        self._autostart = autostart
+        self._interest: dict[tuple[str, str], dict[Outbox, set[ModeKey]]] = {}
+        self._task: asyncio.Task | None = None
+        self.frames_built = 0
+        self.frames_delivered = 0
+
+    # --- interest ------------------------------------------------------------------
+    def subscribe(self, outbox: Outbox, symbol: str, exchange: str, mode: int, depth: int) -> None:
+        key: ModeKey = (mode, depth if mode == 3 else 0)
+        self._interest.setdefault((symbol, exchange), {}).setdefault(outbox, set()).add(key)
+        self._ensure_running()
+
+    def unsubscribe(self, outbox: Outbox, symbol: str, exchange: str, mode: int | None = None) -> bool:
+        subscribers = self._interest.get((symbol, exchange))
+        if not subscribers or outbox not in subscribers:
+            return False
+        wants = subscribers[outbox]
+        before = len(wants)
+        if mode is None:
+            wants.clear()
+        else:
+            wants.difference_update({k for k in wants if k[0] == mode})
+        removed = len(wants) < before
+        if not wants:
+            del subscribers[outbox]
+        if not subscribers:
+            del self._interest[(symbol, exchange)]
+        return removed
+
+    def unsubscribe_all(self, outbox: Outbox) -> list[tuple[str, str]]:
+        removed = []
+        for pair in list(self._interest):
+            if self.unsubscribe(outbox, *pair):
+                removed.append(pair)
+        return removed
+
+    def pairs_of(self, outbox: Outbox) -> set[tuple[str, str]]:
+        return {pair for pair, subscribers in self._interest.items() if outbox in subscribers}
+
+    def subscriptions_of(self, outbox: Outbox) -> list[tuple[str, str, int, int]]:
+        return [
+            (symbol, exchange, mode, depth)
+            for (symbol, exchange), subscribers in self._interest.items()
+            for mode, depth in subscribers.get(outbox, ())
+        ]
+
+    # --- publishing ----------------------------------------------------------------
+    def publish_once(self, timestamp_ms: int | None = None) -> None:
+        timestamp_ms = timestamp_ms or now_ms()
+        for (symbol, exchange), subscribers in list(self._interest.items()):
+            frames: dict[ModeKey, str] = {}
+            for outbox, wants in list(subscribers.items()):
+                for key in wants:
+                    frame = frames.get(key)
+                    if frame is None:
+                        frame = frames[key] = market_data_frame(symbol, exchange, key[0], key[1] or 5, timestamp_ms)
+                        self.frames_built += 1
+                    outbox.push(frame)
+                    self.frames_delivered += 1
+
+    def _ensure_running(self) -> None:
+        if not self._autostart:
+            return
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._interest:
+                started = loop.time()
+                try:
+                    self.publish_once()
+                except Exception:  # one bad symbol must not stop every feed
+                    logger.exception("feed publish failed")
+                interval = 1.0 / max(trading_settings.FEED_TICKS_PER_SECOND, 0.001)
+                # Never a zero sleep: a busy loop would starve the sockets.
+                await asyncio.sleep(max(interval - (loop.time() - started), 0.001))
+        finally:
+            self._task = None
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FeedHub]" = weakref.WeakKeyDictionary()
+
+
+def hub() -> FeedHub:
+    """This event loop's hub (a server process has one loop; each test has its own)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = FeedHub()
+    return found
