@@ -8,6 +8,7 @@ Playwright's own browser downloads are never used.
 """
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def fake_providers():
     }
     server.expect_request(re.compile(r"^/v2/.*")).respond_with_json({"status": "ok", "totalResults": 1, "articles": [article]})
     server.expect_request(re.compile(r"^/v1beta/models/[^/]+:generateContent$")).respond_with_json(
-        {"candidates": [{"content": {"parts": [{"text": "Sentiment: positive. Results beat estimates."}], "role": "model"}}]}
+        {"candidates": [{"content": {"parts": [{"text": json.dumps(
+            {"sentiment": "positive", "score": 0.6, "rationale": "Results beat estimates."}
+        )}], "role": "model"}, "finishReason": "STOP"}], "modelVersion": "gemini-2.0-flash"}
     )
     server.expect_request(re.compile(r"^/v1beta/models$")).respond_with_json({"models": [{"name": "models/gemini-2.0-flash"}]})
     yield server
@@ -124,6 +127,13 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def docs_screenshots() -> Path:
+    """Where the REST and WebSocket views are saved: the README shows these very files,
+    so they are always what the last browser run saw."""
+    return PROJECT_ROOT / "playground" / "docs"
 
 
 def sign_in(page, keyward_server: LiveKeyward, account: Account) -> None:

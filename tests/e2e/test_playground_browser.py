@@ -30,7 +30,7 @@ def history_text(page) -> str:
     return page.evaluate("JSON.stringify(localStorage)")
 
 
-def test_send_ping_and_see_200_pong(signed_in, keyward_server, artifacts):
+def test_send_ping_and_see_200_pong(signed_in, keyward_server, docs_screenshots):
     page, account, errors = signed_in
     open_playground(page, keyward_server)
     # the key is filled in from the session (hidden until asked for), Ping is open
@@ -58,7 +58,7 @@ def test_send_ping_and_see_200_pong(signed_in, keyward_server, artifacts):
     expect(page.locator(".req-tab")).to_have_count(2)
     page.locator(".req-tab", has_text="Ping").click()
     expect(page.locator("#response-status")).to_have_text("200 OK")  # each tab keeps its response
-    page.screenshot(path=str(artifacts / "playground-rest.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "playground-rest.png"), full_page=True)
     # history holds the request, never the key
     stored = history_text(page)
     assert "Ping" in stored and account.api_key not in stored and account.api_key[-8:] not in stored
@@ -143,7 +143,7 @@ def websocket_ready() -> bool:
 
 
 @pytest.mark.skipif(not websocket_ready(), reason="WebSocket consumer not routed yet: trading/routing.py has no patterns")
-def test_websocket_panel_authenticate_subscribe_and_unsubscribe(signed_in, keyward_server, artifacts):
+def test_websocket_panel_authenticate_subscribe_and_unsubscribe(signed_in, keyward_server, docs_screenshots):
     page, account, errors = signed_in
     open_playground(page, keyward_server)
     page.click("#view-ws")
@@ -157,7 +157,7 @@ def test_websocket_panel_authenticate_subscribe_and_unsubscribe(signed_in, keywa
     page.select_option("#ws-template", label="Subscribe LTP (mode 1)")
     assert json.loads(page.locator("#ws-message").input_value())["action"] == "subscribe"
     page.click("#ws-send")
-    expect(page.locator("#ws-log li[data-type=subscribe]")).to_have_count(1, timeout=TIMEOUT)
+    expect(page.locator("#ws-log li.in[data-type=subscribe]")).to_have_count(1, timeout=TIMEOUT)
     ticks = page.locator("#ws-log li[data-type=market_data]")
     expect(ticks.nth(2)).to_be_attached(timeout=TIMEOUT)
     tick = json.loads(ticks.first.locator(".msg").inner_text())
@@ -169,12 +169,12 @@ def test_websocket_panel_authenticate_subscribe_and_unsubscribe(signed_in, keywa
     page.locator("#ws-filter").fill("pong")
     expect(page.locator("#ws-log li:not([hidden])")).to_have_count(1)
     page.locator("#ws-filter").fill("")
-    page.screenshot(path=str(artifacts / "playground-websocket.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots / "playground-websocket.png"), full_page=True)
     # unsubscribe: the reply comes and the ticks stop
     page.select_option("#ws-template", label="Unsubscribe")
     page.click("#ws-send")
-    expect(page.locator("#ws-log li[data-type=unsubscribe]")).to_have_count(1, timeout=TIMEOUT)
-    reply = json.loads(page.locator("#ws-log li[data-type=unsubscribe] .msg").inner_text())
+    expect(page.locator("#ws-log li.in[data-type=unsubscribe]")).to_have_count(1, timeout=TIMEOUT)
+    reply = json.loads(page.locator("#ws-log li.in[data-type=unsubscribe] .msg").inner_text())
     assert reply["status"] == "success"
     page.wait_for_timeout(600)  # at 5 ticks/s, a tick already in flight has landed by now
     settled = ticks.count()
