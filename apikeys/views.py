@@ -35,7 +35,15 @@ def _reveal(row) -> str | None:
 
 
 class PlatformKeyView(APIView):
-    """GET: see your key and mode. POST: regenerate. DELETE: revoke."""
+    """GET: see your key and mode. POST: regenerate. DELETE: revoke.
+
+    GET and POST answer with the plaintext key, so no answer here may be cached.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(summary="Show my platform API key", responses=serializers.PlatformKeyOutput, tags=["platform key"])
     def get(self, request):
@@ -62,13 +70,13 @@ class PlatformKeyView(APIView):
 
     @extend_schema(
         summary="Revoke my platform API key",
+        description="Idempotent: 204 whether or not a key was there; afterwards there is none.",
         request=None,
-        responses={204: None, 404: OpenApiResponse(description="No key to revoke")},
+        responses={204: None},
         tags=["platform key"],
     )
     def delete(self, request):
-        if not services.platform_key_revoke(user=request.user):
-            return Response({"detail": "No API key to revoke"}, status=status.HTTP_404_NOT_FOUND)
+        services.platform_key_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apikeys.login_throttle import ThrottledLoginView
 from config import health
 from config.urlhelpers import slash_optional
 
@@ -13,7 +14,7 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("playground.urls")),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     slash_optional("healthz", health.healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -103,3 +103,21 @@ def test_schema_and_swagger_ui_are_served_without_a_cdn(client):
 
 def test_healthz_answers_without_auth(anon):
     assert anon.get("/healthz").json() == {"status": "ok"}
+
+
+def test_password_guessing_is_throttled_on_the_token_endpoint_and_the_form(client, make_user, settings):
+    from rest_framework.test import APIClient
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "4/min"}}
+    make_user("victim")
+    api = APIClient()
+    codes = [api.post("/api/v1/auth/token/", {"username": "victim", "password": f"guess-{i}"}, format="json").status_code
+             for i in range(3)]
+    assert codes == [401, 401, 401]
+    form = client.post("/login/", {"username": "victim", "password": "guess-3"})
+    assert form.status_code == 200  # the fourth attempt: a wrong password, shown as such
+    refused = client.post("/login/", {"username": "victim", "password": "correct-horse-battery-9"})
+    assert refused.status_code == 429 and b"Too many sign-in attempts" in refused.content
+    assert "_auth_user_id" not in client.session  # even the right password waits
+    assert api.post("/api/v1/auth/token/", {"username": "victim", "password": "x"}, format="json").status_code == 429

@@ -46,7 +46,12 @@ def test_revoke_stops_the_key_at_once_and_keeps_the_order_mode(api):
     shown = api.get("/api/v1/apikey/").json()
     assert shown["has_api_key"] is False and shown["api_key"] is None
     assert shown["order_mode"] == "semi_auto"
-    assert api.delete("/api/v1/apikey/").status_code == 404
+    assert api.delete("/api/v1/apikey/").status_code == 204  # idempotent: still no key
+
+
+def test_answers_that_can_hold_the_key_are_never_cached(api):
+    for response in (api.post("/api/v1/apikey/"), api.get("/api/v1/apikey/"), api.delete("/api/v1/apikey/")):
+        assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("mode", ["auto", "semi_auto"])

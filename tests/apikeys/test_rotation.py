@@ -91,3 +91,33 @@ def test_undecryptable_token_stops_rotation_naming_fernet_keys(settings, user, p
     with pytest.raises(CommandError, match="FERNET_KEYS"):
         call_command("rotate_encryption_keys", stdout=io.StringIO())
     assert stored_token(user) == before
+
+
+def test_vault_keys_are_rotated_too(settings, user):
+    from apikeys import vault
+    from apikeys.models import ServiceApiKey
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FERNET_KEYS = [old]
+    created = vault.service_key_create(user=user, key_type="news_api", api_key="nk-0123456789abcdef", key_name="n")
+    settings.FERNET_KEYS = [new, old]
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "apikeys.ServiceApiKey: 1/1 rows checked, 1 re-encrypted" in out.getvalue()
+    settings.FERNET_KEYS = [new]
+    assert ServiceApiKey.objects.get(pk=created.pk).reveal() == "nk-0123456789abcdef"
+
+
+def test_a_key_regenerated_during_rotation_keeps_its_new_secret(settings, user):
+    from apikeys.management.commands.rotate_encryption_keys import Command, encrypted_fields
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FERNET_KEYS = [old]
+    services.platform_key_regenerate(user=user)
+    settings.FERNET_KEYS = [new, old]
+    fields = dict(encrypted_fields())[PlatformApiKey]
+    read_by_rotation = PlatformApiKey.objects.only("pk", *[f.name for f in fields]).get(user=user)
+    _, fresh = services.platform_key_regenerate(user=user)  # lands between the read and the write
+    assert Command()._rotate_row(PlatformApiKey, read_by_rotation, fields) == 0
+    assert PlatformApiKey.objects.get(user=user).reveal() == fresh
+    assert verification.verify(fresh).user == user

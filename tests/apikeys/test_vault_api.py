@@ -255,6 +255,13 @@ def test_bad_create_bodies_get_400_with_field_messages(api, body, field):
         assert body["api_key"] not in response.content.decode()
 
 
+def test_a_key_sent_as_the_key_type_is_not_echoed_back(api):
+    secret = "sk-live-5f4dcc3b5aa765d61d8327deb882cf99"
+    response = api.post(URL, {"key_type": secret, "api_key": "news_api"}, format="json")
+    assert response.status_code == 400 and "key_type" in response.json()
+    assert secret not in response.content.decode() and secret[-12:] not in response.content.decode()
+
+
 def test_unknown_key_type_message_lists_the_valid_types(api):
     message = api.post(URL, {"key_type": "openai", "api_key": "k-123456"}, format="json").json()["key_type"][0]
     for key_type in ("google_api", "news_api", "finnhub_api", "fmp_api", "general"):

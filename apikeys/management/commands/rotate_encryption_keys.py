@@ -49,7 +49,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Every encrypted value now uses the first FERNET_KEYS entry."))
 
     def _rotate_row(self, model, row, fields) -> int:
-        changes = {}
+        changes, seen = {}, {}
         for field in fields:
             token = field.raw_token(row)
             if token is None or crypto.is_current(token):
@@ -58,9 +58,12 @@ class Command(BaseCommand):
                 changes[field.attname] = crypto.reencrypt(token)
             except crypto.UndecryptableSecret as exc:
                 raise CommandError(f"{model._meta.label} row {row.pk}: {exc}") from None
-        if changes:
-            # Write the new tokens as-is (Ciphertext: already encrypted, not plaintext).
-            model._default_manager.filter(pk=row.pk).update(
-                **{name: Ciphertext(token) for name, token in changes.items()}
-            )
-        return 1 if changes else 0
+            seen[field.attname] = Ciphertext(token)
+        if not changes:
+            return 0
+        # Write the new tokens as-is (Ciphertext: already encrypted, not plaintext), and
+        # only where the row still holds the tokens read above: a key regenerated since
+        # then is already under the first key and must not get the old secret back.
+        return model._default_manager.filter(pk=row.pk, **seen).update(
+            **{name: Ciphertext(token) for name, token in changes.items()}
+        )

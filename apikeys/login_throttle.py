@@ -1,0 +1,45 @@
+"""Password guessing is throttled per client IP, on the JWT endpoint and the sign-in form
+alike (scope ``login``, rate ``THROTTLE_LOGIN``).
+
+DRF's ``SimpleRateThrottle`` does the counting in the shared cache (Redis when
+configured, so every process counts together); the form view reuses it rather than a
+second hand-written counter. Every attempt counts, not only failures: a correct password
+from an address that is guessing does not get through either.
+"""
+from __future__ import annotations
+
+from django.contrib.auth.views import LoginView
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.views import TokenObtainPairView
+
+TOO_MANY = "Too many sign-in attempts from your address. Wait a minute and try again."
+
+
+class LoginRateThrottle(SimpleRateThrottle):
+    scope = "login"
+
+    def get_rate(self):
+        # Read at call time (the class attribute is bound at import), so a changed
+        # REST_FRAMEWORK setting takes effect without a restart of the test process.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ThrottledTokenObtainView(TokenObtainPairView):
+    throttle_classes = [LoginRateThrottle]
+
+
+class ThrottledLoginView(LoginView):
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not LoginRateThrottle().allow_request(request, self):
+            form = self.get_form()
+            form.errors.clear()
+            response = self.render_to_response(self.get_context_data(form=form, throttled=TOO_MANY))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
