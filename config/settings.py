@@ -189,6 +189,7 @@ REST_FRAMEWORK = {
         "invalid_apikey": env.str("THROTTLE_INVALID_APIKEY", default="30/min"),
         "register": env.str("THROTTLE_REGISTER", default="10/hour"),
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
+        "news_analyst": env.str("THROTTLE_NEWS_ANALYST", default="30/min"),
     },
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -209,7 +210,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"OrderModeEnum": "apikeys.models.OrderMode.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderModeEnum": "apikeys.models.OrderMode.choices", "KeySourceEnum": "agents.keys.KEY_SOURCES",
+    },
 }
 
 # --- Logging: every record passes the secret redactor (apikeys.redaction) -------------
