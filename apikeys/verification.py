@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
-from apikeys import crypto
+from apikeys import crypto, key_lookup
 from apikeys.conf import app_settings
 from apikeys.fields import PepperedHashField
 from apikeys.models import PlatformApiKey
@@ -78,12 +78,7 @@ def verify(presented: object) -> VerifiedKey | None:
         return None
     for pepper_index, pepper in enumerate(crypto.peppers()):
         digest = crypto.lookup_digest(presented, pepper)
-        row = (
-            PlatformApiKey.objects.usable()
-            .select_related("user")
-            .filter(lookup_digest=digest)
-            .first()
-        )
+        row = key_lookup.usable_key_by_digest(digest)
         if row is None:
             continue
         if not hmac.compare_digest(row.lookup_digest, digest):
