@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench setup migrate clean
+.PHONY: run test e2e bench setup migrate cluster clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Keyward on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
 	$(PY) -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
+
+# Two (or CLUSTER_PORTS) daphne processes over PostgreSQL + Redis: DATABASE_URL and
+# REDIS_URL from the environment or .env, else the local `keyward` database and Redis db 0.
+CLUSTER_PORTS ?= 8001 8002
+cluster: setup
+	$(PY) -m config.cluster --host $(HOST) --ports $(CLUSTER_PORTS)
 
 test: $(VENV)/.dev .env
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

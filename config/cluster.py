@@ -1,0 +1,116 @@
+"""Several daphne processes over one PostgreSQL (or any DATABASE_URL) and one Redis:
+``make cluster``, the scaled-out layout of the README on one machine.
+
+    python -m config.cluster --ports 8001 8002
+
+DATABASE_URL and REDIS_URL come from the environment or ``.env``, else the local
+PostgreSQL database ``keyward`` and Redis db 0: never the single-process defaults, since
+without Redis each process would have its own cache and channel layer (throttles,
+revocations and order events would stop at process borders). Creates the PostgreSQL
+database if it does not exist yet, migrates once, then starts one
+``config.serve`` (daphne with the redacted access log) per port and stops them all
+together on Ctrl-C / SIGTERM, or as soon as one of them dies.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULTS = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyward",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def load_environment() -> None:
+    """The environment, then ``.env`` (as settings read it), then the local defaults."""
+    import environ
+
+    env_file = os.environ.get("KEYWARD_ENV_FILE", os.path.join(PROJECT_ROOT, ".env"))
+    if os.path.isfile(env_file):
+        environ.Env.read_env(env_file)  # never overrides what the environment already says
+    for name, value in DEFAULTS.items():
+        if not os.environ.get(name):
+            os.environ[name] = value
+
+
+def ensure_postgres_database(url: str) -> None:
+    """CREATE DATABASE if the named PostgreSQL database is missing (dev convenience)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = parsed.path.lstrip("/")
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"cluster: created PostgreSQL database {name!r}")
+
+
+def _without_password(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return parsed._replace(netloc=parsed.netloc.replace(f":{parsed.password}@", ":***@")).geturl()
+    return url
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, check=True)
+
+
+def serve(ports: list[int], host: str) -> int:
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "config.serve", "-b", host, "-p", str(port), "config.asgi:application"],
+                         cwd=PROJECT_ROOT)
+        for port in ports
+    ]
+    print("cluster: " + ", ".join(f"http://{host}:{p}/ (pid {proc.pid})" for p, proc in zip(ports, processes)), flush=True)
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(proc.poll() is None for proc in processes):
+            time.sleep(0.2)
+    finally:
+        for proc in processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in processes:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    died = [proc for proc in processes if proc.returncode not in (0, -signal.SIGTERM)]
+    return 0 if stopping and not died else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ports", type=int, nargs="+", default=[8001, 8002])
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    load_environment()
+    print(f"cluster: DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} REDIS_URL={os.environ['REDIS_URL']}")
+    ensure_postgres_database(os.environ["DATABASE_URL"])
+    manage("migrate", "--noinput", "--verbosity", "0")
+    manage("ensure_admin")
+    manage("collectstatic", "--noinput", "--verbosity", "0")
+    return serve(args.ports, args.host)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
