@@ -145,6 +145,9 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
             return
         self.user_id, self.username = verified.user_id, verified.user.get_username()
         self.key_id, self.key_digest = verified.key_id, digest
+        if self.grace_task is not None:
+            self.grace_task.cancel()  # authenticated: no reason to keep a timer per socket
+            self.grace_task = None
         await self._join(events.key_group(verified.user_id))
         await self._reply(proto.auth_success(user_id=self.username))
 
