@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.keys import KEY_SOURCES
@@ -25,11 +26,21 @@ def _string(value, what: str) -> str:
     return value.strip()
 
 
+@extend_schema_field({"type": "string", "maxLength": 50, "pattern": f"^{SYMBOL_PATTERN.pattern}$"})
+class SymbolField(serializers.CharField):
+    """Validated in ``NewsAnalystInput.validate_symbol``; this documents the rule."""
+
+
+@extend_schema_field({"type": "string", "enum": [*EXCHANGES, ""], "nullable": True})
+class ExchangeField(serializers.CharField):
+    """Validated in ``NewsAnalystInput.validate_exchange`` (any case; blank or null: none)."""
+
+
 class NewsAnalystInput(serializers.Serializer):
-    symbol = serializers.CharField(
+    symbol = SymbolField(
         help_text="Ticker, 1-50 characters: letters, digits and _ & . - (e.g. RELIANCE, AAPL, M&M).",
     )
-    exchange = serializers.CharField(
+    exchange = ExchangeField(
         required=False, allow_null=True, allow_blank=True,
         help_text=f"Optional, one of {', '.join(EXCHANGES)} (case-insensitive). Gives the model context "
                   "and keys the cache; the news search itself is by name.",

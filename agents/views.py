@@ -20,6 +20,7 @@ from agents import keys, news_analyst
 from agents import serializers as s
 from apikeys import crypto
 from apikeys.providers import ProviderError
+from apikeys.serializers import DetailError
 from apikeys.views import SecretUnavailable
 
 TAGS = ["agents"]
@@ -72,6 +73,7 @@ class NewsAnalystView(APIView):
             200: s.NewsAnalystOutput,
             400: OpenApiResponse(description="Invalid symbol, exchange or company name"),
             424: OpenApiResponse(s.MissingKeyOutput, description="No NewsAPI key in the vault nor NEWS_API_KEY"),
+            429: OpenApiResponse(DetailError, description="More runs than THROTTLE_NEWS_ANALYST allows"),
             502: OpenApiResponse(s.ProviderFailureOutput, description="NewsAPI failed; error_code as in key tests"),
             503: OpenApiResponse(description="A vault key cannot be decrypted with FERNET_KEYS"),
         },

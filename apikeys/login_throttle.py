@@ -9,9 +9,14 @@ from an address that is guessing does not get through either.
 from __future__ import annotations
 
 from django.contrib.auth.views import LoginView
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView
+
+from apikeys.serializers import DetailError
+from apikeys.views import TOKEN_ERRORS
 
 TOO_MANY = "Too many sign-in attempts from your address. Wait a minute and try again."
 
@@ -28,6 +33,14 @@ class LoginRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+@extend_schema_view(post=extend_schema(
+    summary="Sign in: exchange a username and password for a JWT pair",
+    responses={
+        200: TokenObtainPairSerializer, **TOKEN_ERRORS,
+        429: OpenApiResponse(DetailError, description="Too many sign-in attempts from this address (THROTTLE_LOGIN)"),
+    },
+    tags=["auth"],
+))
 class ThrottledTokenObtainView(TokenObtainPairView):
     throttle_classes = [LoginRateThrottle]
 

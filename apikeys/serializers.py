@@ -53,3 +53,42 @@ class RegisterInput(serializers.Serializer):
 class RegisterOutput(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
+
+
+# --- Error shapes, for the schema ------------------------------------------------------
+
+def _messages(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), required=False, help_text=help_text)
+
+
+class DetailError(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class RegisterErrors(serializers.Serializer):
+    """A 400 of sign-up: field errors, each a list of messages under the field's name
+    (``detail`` for a body that is not valid JSON)."""
+
+    detail = serializers.CharField(required=False)
+    username = _messages("Missing, taken, too long or with characters other than letters, digits and @.+-_")
+    password = _messages("Missing or too long.")
+    email = _messages("Not an email address.")
+    non_field_errors = _messages("The password validators' verdicts, or a body that is not a JSON object.")
+
+
+class TokenFieldErrors(serializers.Serializer):
+    """A 400 of the token endpoints: field errors (``detail`` for unreadable JSON)."""
+
+    detail = serializers.CharField(required=False)
+    username = _messages("Missing or blank (obtain only).")
+    password = _messages("Missing or blank (obtain only).")
+    refresh = _messages("Missing or blank (refresh and blacklist).")
+    non_field_errors = _messages("The body is not a JSON object.")
+
+
+class TokenRejected(serializers.Serializer):
+    """A 401 of the token endpoints: wrong credentials, or a refresh token that is
+    malformed, expired or blacklisted."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False, help_text='"token_not_valid" for a bad refresh token.')

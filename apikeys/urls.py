@@ -1,5 +1,4 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
 from apikeys import login_throttle, vault_views, views
 from config.urlhelpers import slash_optional
@@ -8,8 +7,8 @@ api_urlpatterns = [
     slash_optional("api/v1/apikey", views.PlatformKeyView.as_view(), name="platform-key"),
     slash_optional("api/v1/apikey/mode", views.OrderModeView.as_view(), name="platform-key-mode"),
     slash_optional("api/v1/auth/token", login_throttle.ThrottledTokenObtainView.as_view(), name="token-obtain"),
-    slash_optional("api/v1/auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
-    slash_optional("api/v1/auth/token/blacklist", TokenBlacklistView.as_view(), name="token-blacklist"),
+    slash_optional("api/v1/auth/token/refresh", views.TokenRefreshView.as_view(), name="token-refresh"),
+    slash_optional("api/v1/auth/token/blacklist", views.TokenBlacklistView.as_view(), name="token-blacklist"),
     slash_optional("api/v1/auth/register", views.RegisterView.as_view(), name="register"),
     # Service key vault (SPEC §1). The test routes come first only for readability: the
     # detail route's id cannot contain "/", so "test-by-id/1" never reaches it.

@@ -157,6 +157,37 @@ class DetailOutput(serializers.Serializer):
     detail = serializers.CharField()
 
 
+def _messages(help_text: str) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), required=False, help_text=help_text)
+
+
+class ServiceKeyCreateErrors(serializers.Serializer):
+    """A 400 of POST: ``detail`` (duplicate active key of the type, unreadable body) or
+    field errors, each a list of messages under the field's name."""
+
+    detail = serializers.CharField(required=False, help_text="Duplicate key type, or a body that is not valid JSON.")
+    key_type = _messages("Unknown key type (the message lists the valid ones).")
+    api_key = _messages("Missing, empty, too long or not a single printable-ASCII token.")
+    key_name = _messages("Not a string, or too long.")
+    non_field_errors = _messages("The body is not a JSON object.")
+
+
+class ServiceKeyUpdateErrors(serializers.Serializer):
+    """A 400 of PUT/PATCH: ``detail`` (a second active key of the type, unreadable body)
+    or field errors, each a list of messages under the field's name."""
+
+    detail = serializers.CharField(required=False, help_text="Re-activation would make two active keys of a type.")
+    api_key = _messages("The key value cannot be changed.")
+    key_type = _messages("The key type cannot be changed.")
+    key_name = _messages("Not a string, or too long.")
+    is_active = _messages("Not a boolean.")
+    non_field_errors = _messages("Nothing to change, or the body is not a JSON object.")
+
+
+class ListQueryErrors(serializers.Serializer):
+    include_inactive = _messages("Not true, false, 1 or 0.")
+
+
 class UnknownKeyTypeOutput(serializers.Serializer):
     detail = serializers.CharField()
     valid_types = serializers.ListField(child=serializers.CharField())

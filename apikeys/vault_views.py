@@ -68,6 +68,9 @@ DUPLICATE_EXAMPLE = OpenApiExample(
 NOT_FOUND_EXAMPLE = OpenApiExample(
     "not found", value={"detail": NOT_FOUND_MESSAGE}, response_only=True, status_codes=["404"]
 )
+KEY_TEST_THROTTLED = OpenApiResponse(
+    s.DetailOutput, description='More key tests than the "service_key_test" rate allows (THROTTLE_SERVICE_KEY_TEST)'
+)
 KEY_ID_PARAM = OpenApiParameter("key_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="ID of your API key")
 TEST_EXAMPLES = [
     OpenApiExample("success", response_only=True, value={
@@ -93,7 +96,10 @@ class ServiceKeyListView(VaultMixin, GenericAPIView):
             "include_inactive", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
             description="Include inactive keys (default false). true/false/1/0.",
         )],
-        responses={200: s.ServiceKeyOutput(many=True), 400: OpenApiResponse(description="include_inactive is not a boolean")},
+        responses={
+            200: s.ServiceKeyOutput(many=True),
+            400: OpenApiResponse(s.ListQueryErrors, description="include_inactive is not a boolean"),
+        },
         examples=[OpenApiExample("my keys", value=KEY_EXAMPLE, response_only=True)],  # wrapped in a list
         tags=TAGS,
     )
@@ -108,7 +114,10 @@ class ServiceKeyListView(VaultMixin, GenericAPIView):
     @extend_schema(
         summary="Store a service API key",
         request=s.ServiceKeyCreateInput,
-        responses={201: s.ServiceKeyOutput, 400: OpenApiResponse(s.DetailOutput, description="Invalid data or duplicate key type")},
+        responses={
+            201: s.ServiceKeyOutput,
+            400: OpenApiResponse(s.ServiceKeyCreateErrors, description="Invalid data or duplicate key type"),
+        },
         examples=[
             OpenApiExample("news key", request_only=True, value={
                 "key_type": "news_api", "api_key": "your-actual-api-key-here", "key_name": "My News API Key",
@@ -156,7 +165,10 @@ class ServiceKeyDetailView(VaultMixin, GenericAPIView):
         request=s.ServiceKeyUpdateInput,
         responses={
             200: s.ServiceKeyOutput,
-            400: OpenApiResponse(description="Immutable field named, invalid data, or a second active key of this type"),
+            400: OpenApiResponse(
+                s.ServiceKeyUpdateErrors,
+                description="Immutable field named, invalid data, or a second active key of this type",
+            ),
             404: s.DetailOutput,
         },
         examples=[
@@ -178,7 +190,10 @@ class ServiceKeyDetailView(VaultMixin, GenericAPIView):
         summary="Rename or (de)activate a service API key (same as PUT)",
         parameters=[KEY_ID_PARAM],
         request=s.ServiceKeyUpdateInput,
-        responses={200: s.ServiceKeyOutput, 400: OpenApiResponse(description="See PUT"), 404: s.DetailOutput},
+        responses={
+            200: s.ServiceKeyOutput, 400: OpenApiResponse(s.ServiceKeyUpdateErrors, description="See PUT"),
+            404: s.DetailOutput,
+        },
         examples=[OpenApiExample("rename", request_only=True, value={"key_name": "Renamed"}), NOT_FOUND_EXAMPLE],
         tags=TAGS,
     )
@@ -217,7 +232,7 @@ class ServiceKeyTestByIdView(VaultMixin, APIView):
         description="Makes a real call to the service. A failed test is still HTTP 200 (the test ran).",
         parameters=[KEY_ID_PARAM],
         request=None,
-        responses={200: s.KeyTestResultOutput, 404: s.DetailOutput},
+        responses={200: s.KeyTestResultOutput, 404: s.DetailOutput, 429: KEY_TEST_THROTTLED},
         examples=[*TEST_EXAMPLES, NOT_FOUND_EXAMPLE],
         tags=TAGS,
     )
@@ -236,7 +251,9 @@ class ServiceKeyTestByTypeView(VaultMixin, APIView):
         description="Makes a real call to the service. A failed test is still HTTP 200 (the test ran).",
         parameters=[OpenApiParameter("key_type", str, OpenApiParameter.PATH, enum=KeyType.values)],
         request=None,
-        responses={200: s.KeyTestResultOutput, 400: s.UnknownKeyTypeOutput, 404: s.DetailOutput},
+        responses={
+            200: s.KeyTestResultOutput, 400: s.UnknownKeyTypeOutput, 404: s.DetailOutput, 429: KEY_TEST_THROTTLED,
+        },
         examples=[
             *TEST_EXAMPLES,
             OpenApiExample("unknown type", response_only=True, status_codes=["400"], value={

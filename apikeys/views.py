@@ -9,13 +9,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt import views as jwt_views
 
 from apikeys import crypto, serializers, services
 
@@ -89,8 +91,11 @@ class OrderModeView(APIView):
         tags=["platform key"],
     )
     def post(self, request):
-        data = request.data if isinstance(request.data, dict) else {}
-        incoming = serializers.OrderModeInput(data=data)
+        try:
+            data = request.data
+        except ParseError:  # unreadable JSON is "anything else" too: the same answer as a bad mode
+            data = None
+        incoming = serializers.OrderModeInput(data=data if isinstance(data, dict) else {})
         if not incoming.is_valid():
             return Response({"error": INVALID_MODE_MESSAGE}, status=status.HTTP_400_BAD_REQUEST)
         mode = incoming.validated_data["mode"]
@@ -109,7 +114,12 @@ class RegisterView(APIView):
     @extend_schema(
         summary="Create an account (when ALLOW_SIGNUP is true)",
         request=serializers.RegisterInput,
-        responses={201: serializers.RegisterOutput, 403: OpenApiResponse(description="Sign-up is disabled")},
+        responses={
+            201: serializers.RegisterOutput,
+            400: OpenApiResponse(serializers.RegisterErrors, description="Invalid, taken or weak credentials"),
+            403: OpenApiResponse(serializers.DetailError, description="Sign-up is disabled"),
+            429: OpenApiResponse(serializers.DetailError, description="Too many sign-ups from this address"),
+        },
         tags=["auth"],
     )
     def post(self, request):
@@ -122,6 +132,33 @@ class RegisterView(APIView):
             username=data["username"], password=data["password"], email=data.get("email", "")
         )
         return Response({"id": user.pk, "username": user.get_username()}, status=status.HTTP_201_CREATED)
+
+
+# simplejwt's views document only their 200; these are the answers they really give.
+TOKEN_ERRORS = {
+    400: OpenApiResponse(serializers.TokenFieldErrors, description="A field is missing or blank"),
+    401: OpenApiResponse(serializers.TokenRejected, description="Wrong credentials or an invalid refresh token"),
+}
+
+
+@extend_schema_view(post=extend_schema(
+    summary="Exchange a refresh token for a new access token (and a new refresh token)",
+    responses={200: jwt_serializers.TokenRefreshSerializer, **TOKEN_ERRORS}, tags=["auth"],
+))
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    pass
+
+
+@extend_schema_view(post=extend_schema(
+    summary="Sign out: blacklist a refresh token",
+    responses={
+        200: OpenApiResponse(inline_serializer("TokenBlacklisted", fields={}), description="An empty JSON object"),
+        **TOKEN_ERRORS,
+    },
+    tags=["auth"],
+))
+class TokenBlacklistView(jwt_views.TokenBlacklistView):
+    pass
 
 
 class ApiKeyPage(LoginRequiredMixin, TemplateView):

@@ -209,6 +209,7 @@ REST_FRAMEWORK = {
         "register": env.str("THROTTLE_REGISTER", default="10/hour"),
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
         "news_analyst": env.str("THROTTLE_NEWS_ANALYST", default="30/min"),
+        "service_key_test": env.str("THROTTLE_SERVICE_KEY_TEST", default="30/min"),
     },
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

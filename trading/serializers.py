@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from trading import market
@@ -32,6 +33,10 @@ class UpperChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({
+    "type": "string", "maxLength": 50, "pattern": market.SYMBOL_PATTERN.pattern,
+    "description": "Letters, digits and & _ . - (case-insensitive), e.g. RELIANCE, NIFTY30JAN25FUT",
+})
 class SymbolField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(max_length=50, **kwargs)

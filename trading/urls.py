@@ -22,13 +22,15 @@ _ENDPOINTS = {
 api_urlpatterns = [
     slash_optional(f"api/v1/{name}", view.as_view(), name=f"trading-{name}") for name, view in _ENDPOINTS.items()
 ]
+# Any id segment reaches the views, which answer a non-numeric one with the same JSON 404
+# as a missing order (a narrower route would leave it to Django's HTML 404 page).
 api_urlpatterns += [
     slash_optional(
-        r"api/v1/pendingorders/(?P<pending_order_id>[0-9]{1,18})/approve", views.ApproveView.as_view(),
+        r"api/v1/pendingorders/(?P<pending_order_id>[^/]+)/approve", views.ApproveView.as_view(),
         name="trading-pendingorder-approve",
     ),
     slash_optional(
-        r"api/v1/pendingorders/(?P<pending_order_id>[0-9]{1,18})/reject", views.RejectView.as_view(),
+        r"api/v1/pendingorders/(?P<pending_order_id>[^/]+)/reject", views.RejectView.as_view(),
         name="trading-pendingorder-reject",
     ),
 ]

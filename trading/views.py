@@ -6,9 +6,12 @@ answers ``{"status": "error", "message": ...}`` (see trading/errors.py).
 """
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -19,7 +22,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from apikeys.authentication import MISSING_KEY_MESSAGE, PlatformKeyAuthentication
 from trading import action_center, broker, market, orders, shapes
 from trading import serializers as s
-from trading.errors import OpenAlgoJSONParser, openalgo_exception_handler
+from trading.errors import NotFound, OpenAlgoJSONParser, openalgo_exception_handler
 from trading.models import OrderStatus
 
 QUEUED_MESSAGE = "Order queued for approval in Action Center"
@@ -44,7 +47,10 @@ def _docs(summary: str, output, *, request=None, tags=("trading",), get_too: boo
             return self.answer(request, *args, **kwargs)
 
         common = {"summary": summary, "responses": responses, "tags": list(tags), **extra}
-        view_class.post = extend_schema(request=request, **common)(post)
+        # The body is parsed as JSON whatever Content-Type it declares (OpenAlgoJSONParser):
+        # JSON is the one body format to document, not the parser's catch-all */*.
+        body = {"application/json": request} if request else None
+        view_class.post = extend_schema(request=body, **common)(post)
         if get_too:
             view_class.get = extend_schema(parameters=[request] if request else None, **common)(get)
         else:
@@ -211,10 +217,18 @@ class PendingOrdersView(OpenAlgoView):
 
 
 _DECISION_ERRORS = {
+    400: OpenApiResponse(s.OpenAlgoError, description="The body is not a JSON object, or reason is too long"),
     401: OpenApiResponse(s.OpenAlgoError, description="No session or JWT (the platform key cannot decide)"),
     404: OpenApiResponse(s.OpenAlgoError, description="No such pending order of yours"),
     409: OpenApiResponse(s.OpenAlgoError, description="Already approved, rejected or expired"),
+    413: _ERRORS[413],
 }
+
+
+_PENDING_ORDER_ID = re.compile(r"[0-9]{1,18}")  # fits a BIGINT: anything else is just "not found"
+_PENDING_ORDER_ID_PARAM = OpenApiParameter(
+    "pending_order_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Action Center id of your pending order"
+)
 
 
 class DecisionView(OpenAlgoView):
@@ -224,15 +238,22 @@ class DecisionView(OpenAlgoView):
     authentication_classes = [JWTAuthentication, SessionAuthentication]
     missing_credentials_message = None
 
+    @staticmethod
+    def pending_order_pk(raw: str) -> int:
+        if not _PENDING_ORDER_ID.fullmatch(raw):
+            raise NotFound("Pending order not found")
+        return int(raw)
+
 
 @_docs("Approve a pending order: it executes now, once", s.DecisionOutput, get_too=False, errors=_DECISION_ERRORS,
-       tags=("trading", "action center"))
+       tags=("trading", "action center"), parameters=[_PENDING_ORDER_ID_PARAM])
 class ApproveView(DecisionView):
     input_serializer = s.ApproveInput
 
     def answer(self, request, pending_order_id: str):
+        pk = self.pending_order_pk(pending_order_id)
         self.validated(request)
-        row, order = action_center.pending_order_approve(user=request.user, pending_order_id=int(pending_order_id))
+        row, order = action_center.pending_order_approve(user=request.user, pending_order_id=pk)
         if order.status == OrderStatus.REJECTED:
             message = f"Order approved; the sandbox rejected it: {order.rejection_reason}"
         else:
@@ -244,15 +265,14 @@ class ApproveView(DecisionView):
 
 
 @_docs("Reject a pending order: it never executes", s.DecisionOutput, request=s.RejectInput, get_too=False,
-       errors=_DECISION_ERRORS, tags=("trading", "action center"))
+       errors=_DECISION_ERRORS, tags=("trading", "action center"), parameters=[_PENDING_ORDER_ID_PARAM])
 class RejectView(DecisionView):
     input_serializer = s.RejectInput
 
     def answer(self, request, pending_order_id: str):
+        pk = self.pending_order_pk(pending_order_id)
         reason = self.validated(request)["reason"]
-        row = action_center.pending_order_reject(
-            user=request.user, pending_order_id=int(pending_order_id), reason=reason
-        )
+        row = action_center.pending_order_reject(user=request.user, pending_order_id=pk, reason=reason)
         return Response({"status": "success", "message": "Order rejected", "pending_order_id": row.pk})
 
 

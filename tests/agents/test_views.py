@@ -356,7 +356,13 @@ def test_an_undecryptable_vault_key_is_503_naming_fernet_keys(api, agent_fakes, 
 def test_the_schema_documents_the_endpoint_with_examples(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/v1/agents/news-analyst/"]["post"]
-    assert set(operation["responses"]) >= {"200", "400", "424", "502"}
+    assert set(operation["responses"]) >= {"200", "400", "424", "429", "502"}
+    # The input rules, as schemathesis found them missing from the schema: a symbol was any string.
+    request = schema["components"]["schemas"]["NewsAnalystInputRequest"]["properties"]
+    assert request["symbol"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9_&.\\-]{0,49}$"
+    assert request["symbol"]["maxLength"] == 50
+    exchanges = schema["components"]["schemas"]["NewsAnalystInputExchangeEnum"]["enum"]
+    assert "NSE" in exchanges and "NASDAQ" in exchanges
     assert operation["requestBody"]["content"]["application/json"]["examples"]
     assert operation["responses"]["200"]["content"]["application/json"]["examples"]
     report = schema["components"]["schemas"]["NewsAnalystOutput"]["properties"]

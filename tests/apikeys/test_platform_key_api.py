@@ -5,6 +5,7 @@ import pytest
 
 from apikeys import verification
 from apikeys.models import PlatformApiKey
+from tests.support.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +73,13 @@ def test_mode_endpoint_rejects_everything_else(api, body):
     assert response.json() == {"error": 'Invalid mode. Must be "auto" or "semi_auto"'}
 
 
-def test_mode_endpoint_rejects_malformed_json(api):
-    response = api.generic("POST", "/api/v1/apikey/mode/", "{not json", content_type="application/json")
+@pytest.mark.parametrize("raw", ["{not json", "\x00", "[1,"])
+def test_mode_endpoint_rejects_malformed_json(api, raw):
+    # Found by schemathesis: unreadable JSON got DRF's {"detail": ...}, not the documented {"error": ...}.
+    response = api.generic("POST", "/api/v1/apikey/mode/", raw, content_type="application/json")
     assert response.status_code == 400
+    assert response.json() == {"error": 'Invalid mode. Must be "auto" or "semi_auto"'}
+    assert_documented(api, "POST", "/api/v1/apikey/mode/", response)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 
 from apikeys.models import ServiceApiKey
 from tests.apikeys.conftest import VALID_KEYS
+from tests.support.openapi import assert_documented
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
 
@@ -160,7 +161,9 @@ def test_key_tests_are_rate_limited_per_user(api, other_api, store_key, settings
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "service_key_test": "2/min"},
     }
     store_key("general")
-    assert [api.post(f"{URL}test-by-type/general").status_code for _ in range(3)] == [200, 200, 429]
+    answers = [api.post(f"{URL}test-by-type/general") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert_documented(api, "POST", URL + "test-by-type/{key_type}/", answers[2])  # found by schemathesis
     other_api.post(URL, {"key_type": "general", "api_key": "mallory-general-1"}, format="json")
     assert other_api.post(f"{URL}test-by-type/general").status_code == 200
 

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from apikeys import services
 from trading import action_center
+from tests.support.openapi import assert_documented
 from trading.models import Order, PendingOrder, Trade
 
 from .support import call, fast_password_hashing, order_body, place  # noqa: F401
@@ -103,6 +104,27 @@ def test_another_user_cannot_see_approve_or_reject_it(other_user, other_api, que
         assert response.json() == {"status": "error", "message": "Pending order not found"}
     assert PendingOrder.objects.get(pk=queued).status == "pending"
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("pending_id", ["abc", "%C2%84", "1.5", "-1", "true", "9" * 19])
+@pytest.mark.parametrize("verb", ["approve", "reject"])
+def test_an_id_that_is_no_number_is_the_same_json_404(api, queued, verb, pending_id):
+    # Found by schemathesis: such ids missed the route and got Django's HTML 404 page.
+    response = api.post(f"/api/v1/pendingorders/{pending_id}/{verb}/")
+    assert response.status_code == 404
+    assert response.json() == {"status": "error", "message": "Pending order not found"}
+    assert_documented(api, "POST", f"/api/v1/pendingorders/{{pending_order_id}}/{verb}/", response)
+    assert PendingOrder.objects.get(pk=queued).status == "pending"
+
+
+@pytest.mark.parametrize("body", [{"reason": "x" * 256}, ["not", "an", "object"]])
+def test_a_bad_reject_body_is_a_documented_400(api, queued, body):
+    # Found by schemathesis: the 400 was not in the schema of approve/reject.
+    response = api.post(f"/api/v1/pendingorders/{queued}/reject", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["status"] == "error"
+    assert_documented(api, "POST", "/api/v1/pendingorders/{pending_order_id}/reject/", response)
+    assert PendingOrder.objects.get(pk=queued).status == "pending"
 
 
 def test_the_platform_key_alone_cannot_approve(anon, semi_auto_key, queued):
