@@ -13,7 +13,9 @@ from apikeys import verification
 @pytest.fixture(autouse=True)
 def _cheap_argon2_and_clean_state(settings):
     """Argon2 at minimum cost (the algorithm is the same; only its work factor drops),
+    users' passwords hashed without PBKDF2's deliberate slowness (no test is about it),
     an empty verification memo and an empty cache for every test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ARGON2_TIME_COST = 1
     settings.ARGON2_MEMORY_COST = 1024
     settings.ARGON2_PARALLELISM = 1
