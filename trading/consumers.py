@@ -11,12 +11,15 @@ import asyncio
 import json
 import logging
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from rest_framework.throttling import BaseThrottle
 
 from apikeys import crypto, events, verification
+from apikeys.authentication import invalid_keys
 from apikeys.models import PlatformApiKey
 from trading import feed, stream_protocol as proto
 from trading.conf import trading_settings
@@ -30,10 +33,28 @@ MAX_FAILED_AUTH_PER_SOCKET = 5
 ACTION_NAME = re.compile(r"^[a-z_]{1,32}$")
 
 
+THROTTLED = object()
+
+
+def client_ident(scope: dict) -> str:
+    """The client address as DRF's throttles see it (NUM_PROXIES, X-Forwarded-For), so bad
+    keys over WebSocket and over HTTP count against one per-address limit."""
+    meta = {"REMOTE_ADDR": (scope.get("client") or ("",))[0]}
+    for name, value in scope.get("headers") or ():
+        if name == b"x-forwarded-for":
+            meta["HTTP_X_FORWARDED_FOR"] = value.decode("latin-1")
+    return BaseThrottle().get_ident(SimpleNamespace(META=meta))
+
+
 @database_sync_to_async
-def _verify(presented: str):
+def _verify(presented: str, ident: str):
+    """(verified key, its current digest), None for a bad key, or THROTTLED when this
+    address is past the invalid_apikey rate (then nothing is looked up at all)."""
+    if invalid_keys.retry_after(ident) is not None:
+        return THROTTLED
     verified = verification.verify(presented)
     if verified is None:
+        invalid_keys.record_failure(ident)
         return None
     digest = crypto.lookup_digest(presented, crypto.peppers()[0])
     return verified, digest
@@ -130,7 +151,10 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
             # Guessing keys over one socket stops here, without another lookup.
             await self._reply(proto.auth_error("Too many failed authentication attempts on this connection", proto.RATE_LIMITED))
             return
-        result = await _verify(presented)
+        result = await _verify(presented, client_ident(self.scope))
+        if result is THROTTLED:
+            await self._reply(proto.auth_error("Too many invalid API keys from this address", proto.RATE_LIMITED))
+            return
         if result is None:
             self.failed_auths += 1
             await self._reply(proto.auth_error(verification.INVALID_KEY_MESSAGE))

@@ -374,3 +374,42 @@ async def test_semi_auto_orders_stream_as_pending_updates(user, platform_key):
     assert event["type"] == "pending_order_update" and event["event"] == "queued"
     assert event["pending_order_id"] == queued["pending_order_id"]
     await communicator.disconnect()
+
+
+async def test_key_guessing_on_one_socket_stops_after_five_failures(platform_key):
+    communicator = await connect()
+    for _ in range(5):
+        answer = await ask(communicator, {"action": "authenticate", "apikey": "0" * 64})
+        assert answer["message"] == "Invalid openalgo apikey"
+    refused = await ask(communicator, {"action": "authenticate", "apikey": platform_key})
+    assert refused["status"] == "error" and refused["code"] == "RATE_LIMITED"  # even the right key, now
+    assert (await ask(communicator, {"action": "ping"}))["type"] == "pong"  # the socket stays usable
+    fresh = await authed(platform_key)  # a new connection may try again
+    for c in (communicator, fresh):
+        await c.disconnect()
+
+
+async def test_bad_keys_over_websocket_and_http_share_one_per_address_limit(platform_key, settings):
+    from rest_framework.test import APIClient
+
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "invalid_apikey": "3/min"}}
+
+    async def socket_from_localhost():
+        communicator = WebsocketCommunicator(application, "/")
+        communicator.scope["client"] = ("127.0.0.1", 40000)  # what APIClient's requests come from
+        assert (await communicator.connect())[0]
+        return communicator
+
+    first = await socket_from_localhost()
+    for _ in range(2):
+        assert (await ask(first, {"action": "authenticate", "apikey": "1" * 64}))["code"] == "AUTHENTICATION_ERROR"
+    http = await sync_to_async(lambda: APIClient().post("/api/v1/ping", {"apikey": "2" * 64}, format="json"))()
+    assert http.status_code == 403  # the third bad key, over HTTP
+    second = await socket_from_localhost()  # a new socket does not reset the count
+    answer = await ask(second, {"action": "authenticate", "apikey": platform_key})
+    assert answer["code"] == "RATE_LIMITED" and answer["message"] == "Too many invalid API keys from this address"
+    http = await sync_to_async(lambda: APIClient().post("/api/v1/ping", {"apikey": platform_key}, format="json"))()
+    assert http.status_code == 429
+    for communicator in (first, second):
+        await communicator.disconnect()
