@@ -9,16 +9,12 @@ noisy machine hits them alike. Clients: threads with one keep-alive httpx.Client
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import threading
-import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _load import interleaved, summarise, warm_up  # noqa: E402
 from _server import running_keyward  # noqa: E402
 
 TARGET_RATIO = 0.8
@@ -30,47 +26,6 @@ def make_targets(base: str, key: str) -> dict:
         "ping (GET, X-API-KEY)": lambda c: c.get(f"{base}/api/v1/ping", headers={"X-API-KEY": key}),
         "ping (POST, JSON apikey)": lambda c: c.post(f"{base}/api/v1/ping", json={"apikey": key}),
     }
-
-
-def run_round(request, threads: int, seconds: float) -> tuple[int, list[float], float]:
-    """Hammer one target from ``threads`` clients for ``seconds``: (count, latencies ms, elapsed)."""
-    latencies: list[list[float]] = [[] for _ in range(threads)]
-    errors: list[str] = []
-    start_line = threading.Barrier(threads + 1)
-    stop_at = [0.0]
-
-    def worker(slot: int) -> None:
-        with httpx.Client(timeout=10) as client:
-            request(client)  # open the keep-alive connection outside the timed window
-            start_line.wait()
-            mine = latencies[slot]
-            while time.perf_counter() < stop_at[0]:
-                t0 = time.perf_counter()
-                response = request(client)
-                mine.append((time.perf_counter() - t0) * 1000)
-                if response.status_code != 200:
-                    errors.append(f"{response.status_code}: {response.text[:200]}")
-                    return
-
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for w in workers:
-        w.start()
-    stop_at[0] = time.perf_counter() + 3600
-    start_line.wait()
-    began = time.perf_counter()
-    stop_at[0] = began + seconds
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter() - began
-    if errors:
-        raise SystemExit(f"benchmark request failed: {errors[0]}")
-    merged = [x for chunk in latencies for x in chunk]
-    return len(merged), merged, elapsed
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> int:
@@ -85,29 +40,10 @@ def main() -> int:
         key = server.seed_key("bench-throughput")
         targets = make_targets(server.url, key)
         names = list(targets)
-        with httpx.Client(timeout=30) as warm:  # first use pays one Argon2 verify; keep it out
-            for name in names:
-                for _ in range(50):
-                    targets[name](warm)
-        totals = {name: {"count": 0, "elapsed": 0.0, "latencies": []} for name in names}
-        for round_number in range(args.rounds):
-            order = names if round_number % 2 == 0 else names[::-1]
-            for name in order:
-                count, latencies, elapsed = run_round(targets[name], args.threads, args.seconds)
-                totals[name]["count"] += count
-                totals[name]["elapsed"] += elapsed
-                totals[name]["latencies"] += latencies
-            print(f"round {round_number + 1}/{args.rounds} done", flush=True)
+        warm_up(targets)  # first use pays one Argon2 verify; keep it out
+        totals = interleaved(targets, rounds=args.rounds, threads=args.threads, seconds=args.seconds)
 
-    rows = {}
-    for name in names:
-        t = totals[name]
-        rows[name] = {
-            "rps": t["count"] / t["elapsed"],
-            "p50": statistics.median(t["latencies"]),
-            "p99": percentile(t["latencies"], 0.99),
-            "n": t["count"],
-        }
+    rows = summarise(totals)
     baseline = rows[names[0]]["rps"]
     lines = [
         f"One daphne process (SQLite, DEBUG off, default Argon2 parameters: the key is verified once, then "

@@ -11,71 +11,18 @@ valid digests; only the key being measured needs a real Argon2 hash.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _keystore import fill_to, median_ms, setup_django  # noqa: E402
 
 SIZES = (10, 1_000, 10_000)
 TARGETS = {"unknown": ("ratio", 1.5, "median <= 1 ms", 1.0), "cold": ("ratio", 1.5, None, None),
            "warm": ("ratio", 1.5, "median <= 0.5 ms", 0.5)}
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def fill_to(n: int) -> None:
-    """Bulk-insert users with platform-key rows until there are ``n`` rows."""
-    from django.contrib.auth import get_user_model
-
-    from apikeys import crypto
-    from apikeys.fields import ArgonHash, Ciphertext
-    from apikeys.models import PlatformApiKey
-
-    User = get_user_model()
-    have = PlatformApiKey.objects.count()
-    if have >= n:
-        return
-    pepper = crypto.peppers()[0]
-    filler_hash = ArgonHash(crypto.hasher().encode(secrets.token_hex(32), pepper))
-    filler_token = Ciphertext(crypto.encrypt(secrets.token_hex(32)))
-    for start in range(have, n, 2000):
-        count = min(2000, n - start)
-        users = User.objects.bulk_create(
-            [User(username=f"bench-{start + i}-{secrets.token_hex(4)}", password="!") for i in range(count)]
-        )
-        PlatformApiKey.objects.bulk_create(
-            [
-                PlatformApiKey(
-                    user=u, key_hash=filler_hash, key_encrypted=filler_token,
-                    lookup_digest=crypto.lookup_digest(secrets.token_hex(32), pepper),
-                )
-                for u in users
-            ]
-        )
-
-
-def median_ms(fn, samples: int) -> float:
-    timings = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        fn()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
 
 
 def measure(target_key: str, samples: int, cold_samples: int) -> dict[str, float]:

@@ -95,6 +95,17 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers (orders, key tests) under daphne's threads: a deferred transaction
+    # that reads and then writes fails at once with "database is locked" when another
+    # connection writes first (bench/soak.py saw 58 % of orders fail that way). IMMEDIATE
+    # takes the write lock at BEGIN and the timeout makes the others wait for it; WAL lets
+    # readers go on while one connection writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("SQLITE_TIMEOUT_SECONDS", default=20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer: in-process by default, Redis when REDIS_URL is set ------
