@@ -6,7 +6,7 @@ vault; an empty value means "no system key".
 """
 from __future__ import annotations
 
-from django.conf import settings
+from config.app_settings import AppSettings
 
 DEFAULTS = {
     "NEWS_API_KEY": "",
@@ -27,11 +27,4 @@ SYSTEM_KEY_SETTINGS = {
 }
 
 
-class AppSettings:
-    def __getattr__(self, name: str):
-        if name not in DEFAULTS:
-            raise AttributeError(name)
-        return getattr(settings, name, DEFAULTS[name])
-
-
-app_settings = AppSettings()
+app_settings = AppSettings(DEFAULTS)

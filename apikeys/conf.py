@@ -6,7 +6,7 @@ module, unlike import-time binding.
 """
 from __future__ import annotations
 
-from django.conf import settings
+from config.app_settings import AppSettings
 
 DEFAULTS = {
     "API_KEY_PEPPER": "",
@@ -20,11 +20,4 @@ DEFAULTS = {
 }
 
 
-class AppSettings:
-    def __getattr__(self, name: str):
-        if name not in DEFAULTS:
-            raise AttributeError(name)
-        return getattr(settings, name, DEFAULTS[name])
-
-
-app_settings = AppSettings()
+app_settings = AppSettings(DEFAULTS)

@@ -6,7 +6,7 @@ without reloading modules.
 """
 from __future__ import annotations
 
-from django.conf import settings
+from config.app_settings import AppSettings
 
 DEFAULTS = {
     "SANDBOX_STARTING_CASH": 1_000_000.0,
@@ -22,12 +22,5 @@ DEFAULTS = {
 }
 
 
-class AppSettings:
-    def __getattr__(self, name: str):
-        if name not in DEFAULTS:
-            raise AttributeError(name)
-        return getattr(settings, name, DEFAULTS[name])
-
-
-app_settings = AppSettings()
+app_settings = AppSettings(DEFAULTS)
 trading_settings = app_settings  # the name the stream modules use
