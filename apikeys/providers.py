@@ -34,7 +34,7 @@ from apikeys.models import KeyType
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
-USER_AGENT = "Keyward/1.0 (+service key test)"
+USER_AGENT = "Keyward/1.0"  # key tests and the agents alike
 SUCCESS_MESSAGE = "API key is valid and working"
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apikeys import providers
+from apikeys.conf import app_settings
 from apikeys.models import KeyType, ServiceApiKey
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def service_key_mark_used(*, key: ServiceApiKey) -> bool:
     """Record that an agent used ``key``: at most one write per interval
     (SERVICE_KEY_LAST_USED_INTERVAL seconds, default 60), however many calls and processes."""
     now = timezone.now()
-    interval = timedelta(seconds=getattr(settings, "SERVICE_KEY_LAST_USED_INTERVAL", 60))
+    interval = timedelta(seconds=app_settings.SERVICE_KEY_LAST_USED_INTERVAL)
     if key.last_used_at is not None and now - key.last_used_at < interval:
         return False
     written = (

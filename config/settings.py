@@ -204,6 +204,7 @@ ARGON2_MEMORY_COST = env.int("ARGON2_MEMORY_COST", default=65536)  # KiB
 ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=4)
 PLATFORM_KEY_MEMO_SIZE = env.int("PLATFORM_KEY_MEMO_SIZE", default=10000)
 PLATFORM_KEY_LAST_USED_INTERVAL = env.int("PLATFORM_KEY_LAST_USED_INTERVAL", default=60)
+SERVICE_KEY_LAST_USED_INTERVAL = env.int("SERVICE_KEY_LAST_USED_INTERVAL", default=60)
 
 # --- External providers (service key tests, agents) -----------------------------------
 GOOGLE_API_BASE_URL = env.str("GOOGLE_API_BASE_URL", default="https://generativelanguage.googleapis.com")
