@@ -201,7 +201,7 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
             if problem:
                 entries.append(proto.subscription_entry(str(symbol)[:50], str(exchange)[:20], status="error", message=problem))
                 continue
-            if (symbol, exchange) not in hub.pairs_of(self.outbox) and len(hub.pairs_of(self.outbox)) >= limit:
+            if not hub.is_subscribed(self.outbox, symbol, exchange) and hub.pair_count(self.outbox) >= limit:
                 entries.append(proto.subscription_entry(symbol, exchange, status="error", message=f"Symbol limit reached ({limit} per connection)"))
                 continue
             hub.subscribe(self.outbox, symbol, exchange, mode, depth)

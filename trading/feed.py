@@ -112,6 +112,9 @@ class FeedHub:
     def __init__(self, *, autostart: bool = True) -> None:
         self._autostart = autostart
         self._interest: dict[tuple[str, str], dict[Outbox, set[ModeKey]]] = {}
+        # The reverse index: each connection's pairs, so a subscribe's limit check and a
+        # disconnect's clean-up cost that connection's symbols, not every symbol of the process.
+        self._pairs_by_outbox: dict[Outbox, set[tuple[str, str]]] = {}
         self._task: asyncio.Task | None = None
         self.frames_built = 0
         self.frames_delivered = 0
@@ -120,6 +123,7 @@ class FeedHub:
     def subscribe(self, outbox: Outbox, symbol: str, exchange: str, mode: int, depth: int) -> None:
         key: ModeKey = (mode, depth if mode == 3 else 0)
         self._interest.setdefault((symbol, exchange), {}).setdefault(outbox, set()).add(key)
+        self._pairs_by_outbox.setdefault(outbox, set()).add((symbol, exchange))
         self._ensure_running()
 
     def unsubscribe(self, outbox: Outbox, symbol: str, exchange: str, mode: int | None = None) -> bool:
@@ -135,26 +139,27 @@ class FeedHub:
         removed = len(wants) < before
         if not wants:
             del subscribers[outbox]
+            pairs = self._pairs_by_outbox.get(outbox)
+            if pairs is not None:
+                pairs.discard((symbol, exchange))
+                if not pairs:
+                    del self._pairs_by_outbox[outbox]
         if not subscribers:
             del self._interest[(symbol, exchange)]
         return removed
 
     def unsubscribe_all(self, outbox: Outbox) -> list[tuple[str, str]]:
         removed = []
-        for pair in list(self._interest):
+        for pair in list(self._pairs_by_outbox.get(outbox, ())):
             if self.unsubscribe(outbox, *pair):
                 removed.append(pair)
         return removed
 
-    def pairs_of(self, outbox: Outbox) -> set[tuple[str, str]]:
-        return {pair for pair, subscribers in self._interest.items() if outbox in subscribers}
+    def pair_count(self, outbox: Outbox) -> int:
+        return len(self._pairs_by_outbox.get(outbox, ()))
 
-    def subscriptions_of(self, outbox: Outbox) -> list[tuple[str, str, int, int]]:
-        return [
-            (symbol, exchange, mode, depth)
-            for (symbol, exchange), subscribers in self._interest.items()
-            for mode, depth in subscribers.get(outbox, ())
-        ]
+    def is_subscribed(self, outbox: Outbox, symbol: str, exchange: str) -> bool:
+        return (symbol, exchange) in self._pairs_by_outbox.get(outbox, ())
 
     # --- publishing ----------------------------------------------------------------
     def _publish_symbol(self, symbol: str, exchange: str, subscribers: dict[Outbox, set[ModeKey]],

@@ -94,3 +94,19 @@ def test_ticks_are_the_same_in_every_process():
     first = feed.market_data_frame("RELIANCE", "NSE", 2, 0, 1_700_000_123_000)
     second = feed.market_data_frame("RELIANCE", "NSE", 2, 0, 1_700_000_123_000)
     assert first == second
+
+
+async def test_the_per_connection_index_follows_every_subscribe_and_unsubscribe():
+    hub = feed.FeedHub(autostart=False)
+    a, b = feed.Outbox(Recorder().send, 10), feed.Outbox(Recorder().send, 10)
+    for i in range(50):
+        hub.subscribe(a, f"S{i}", "NSE", 1, 0)
+    hub.subscribe(a, "S0", "NSE", 2, 0)  # another mode of a pair already held: still one pair
+    hub.subscribe(b, "S0", "NSE", 1, 0)
+    assert hub.pair_count(a) == 50 and hub.pair_count(b) == 1
+    assert hub.unsubscribe(a, "S0", "NSE", 1) and hub.is_subscribed(a, "S0", "NSE")  # mode 2 remains
+    assert hub.unsubscribe(a, "S0", "NSE", 2) and not hub.is_subscribed(a, "S0", "NSE")
+    assert sorted(hub.unsubscribe_all(a)) == sorted((f"S{i}", "NSE") for i in range(1, 50))
+    assert hub.pair_count(a) == 0 and hub.is_subscribed(b, "S0", "NSE")
+    hub.unsubscribe_all(b)
+    assert hub._interest == {} and hub._pairs_by_outbox == {}  # nothing left behind by disconnects
