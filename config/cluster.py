@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     load_environment()
-    print(f"cluster: DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} REDIS_URL={os.environ['REDIS_URL']}")
+    print(f"cluster: DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} "
+          f"REDIS_URL={_without_password(os.environ['REDIS_URL'])}")
     ensure_postgres_database(os.environ["DATABASE_URL"])
     manage("migrate", "--noinput", "--verbosity", "0")
     manage("ensure_admin")

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.processes import PROJECT_ROOT, strong_env
 
-pytestmark = pytest.mark.live
+
 
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
@@ -54,6 +54,7 @@ def database():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.mark.live
 def test_the_cluster_creates_its_database_serves_on_every_port_and_stops_together(database):
     ports = [_free_port(), _free_port()]
     env = strong_env(DATABASE_URL=database, REDIS_URL=REDIS, LOG_LEVEL="WARNING")
@@ -77,3 +78,14 @@ def test_the_cluster_creates_its_database_serves_on_every_port_and_stops_togethe
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("redis://:s3cret-pass@cache:6379/0", "redis://:***@cache:6379/0"),
+    ("postgres://keyward:s3cret-pass@db:5432/keyward", "postgres://keyward:***@db:5432/keyward"),
+    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+])
+def test_the_start_up_line_never_prints_a_password(url, shown):
+    from config.cluster import _without_password
+
+    assert _without_password(url) == shown
