@@ -1,10 +1,14 @@
 """ASGI entry point: HTTP through Django, WebSocket through Channels (trading.routing)."""
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
+
+from config.request_threads import ThreadReusingASGIHandler  # noqa: E402
+
+django_asgi_app = ThreadReusingASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

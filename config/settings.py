@@ -116,6 +116,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env.int("SQLITE_TIMEOUT_SECONDS", default=20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     })
+# Request threads (config/request_threads.py) kept between requests, each with its own
+# database connection (held for CONN_MAX_AGE, or handed back to the pool on PostgreSQL).
+REQUEST_THREADS_KEPT = env.int("REQUEST_THREADS_KEPT", default=20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer: in-process by default, Redis when REDIS_URL is set ------
