@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -60,10 +61,26 @@ def _docs(summary: str, output, *, request=None, tags=("trading",), get_too: boo
     return decorate
 
 
+class JSONAnswers(BaseContentNegotiation):
+    """Every answer is JSON, whatever Accept says, as OpenAlgo's own server does.
+
+    DRF's pattern for an API with one renderer (its docs' IgnoreClientContentNegotiation):
+    a webhook sender or script asking for text/html gets the JSON answer instead of a
+    406, and no Accept header is parsed on the hot path.
+    """
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class OpenAlgoView(APIView):
     """Platform-key authentication, any-content-type JSON bodies, OpenAlgo errors."""
 
     authentication_classes = [PlatformKeyAuthentication]
+    content_negotiation_class = JSONAnswers
     permission_classes = [IsAuthenticated]
     parser_classes = [OpenAlgoJSONParser]
     renderer_classes = [JSONRenderer]

@@ -28,6 +28,18 @@ def test_ping_answers_with_and_without_the_trailing_slash(anon, platform_key, pa
     assert response.json() == {"status": "success", "data": {"message": "pong", "broker": "sandbox"}}
 
 
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "image/*;q=0.9", "nonsense"])
+def test_any_accept_header_gets_the_json_answer_not_406(anon, platform_key, accept):
+    """OpenAlgo's server answers JSON whatever a client asks for; webhook senders and
+    scripts often send a browser-like or odd Accept header."""
+    response = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["data"]["message"] == "pong"
+    bad = anon.get("/api/v1/ping", HTTP_X_API_KEY="0" * 64, HTTP_ACCEPT=accept)
+    assert (bad.status_code, bad.json()) == (403, {"status": "error", "message": "Invalid openalgo apikey"})
+
+
 def test_a_market_buy_in_auto_mode_fills_at_the_ask(anon, user, platform_key):
     response = place(anon, platform_key, action="buy", quantity="10")
     assert response.status_code == 200
