@@ -27,7 +27,7 @@ def _is_key_endpoint(request) -> bool:
 
 KEY_ENDPOINTS = [r for r in HTTP if _is_key_endpoint(r)]
 JWT_ENDPOINTS = [r for r in HTTP if r.auth == "bearer"]
-PUBLIC = {"/healthz", "/api/schema/", "/api/v1/auth/token/", "/api/v1/auth/token/refresh/",
+PUBLIC = {"/healthz", "/readyz", "/api/schema/", "/api/v1/auth/token/", "/api/v1/auth/token/refresh/",
           "/api/v1/auth/register/", "/api/v1/auth/token/blacklist/"}
 
 
