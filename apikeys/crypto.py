@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 
 import argon2
@@ -41,11 +42,12 @@ def generate_platform_key() -> str:
     return key
 
 
+_PLATFORM_KEY_SHAPE = re.compile(rf"[0-9a-f]{{{PLATFORM_KEY_LENGTH}}}")
+
+
 def looks_like_platform_key(value: object) -> bool:
     """Shape check before any database work: 64 lowercase hex characters."""
-    if not isinstance(value, str) or len(value) != PLATFORM_KEY_LENGTH:
-        return False
-    return all(c in "0123456789abcdef" for c in value)
+    return isinstance(value, str) and _PLATFORM_KEY_SHAPE.fullmatch(value) is not None
 
 
 def peppers() -> list[str]:
