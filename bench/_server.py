@@ -5,8 +5,9 @@
 wait), so a benchmark measures the server people run, not the test client.
 ``running_raw_broadcaster``: bench/_raw_ws_server.py, the bare `websockets` baseline of
 bench/ws_fanout.py, started the same way (socket bound here, handed over by fd).
-``rss_kib`` / ``cpu_seconds`` / ``machine_busy_seconds``: a process's resident memory and
-CPU time, and the whole machine's, from /proc (no psutil).
+``rss_kib`` / ``cpu_seconds`` / ``voluntary_switches`` / ``machine_busy_seconds``: a
+process's resident memory, CPU time and context switches, and the whole machine's CPU
+time, from /proc (no psutil).
 """
 from __future__ import annotations
 
@@ -86,6 +87,21 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def voluntary_switches(pid: int) -> int:
+    """Voluntary context switches of all of ``pid``'s threads so far (a thread that gives
+    up the CPU: waiting for the GIL, a lock, a socket or the event loop)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            status = (task / "status").read_text()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        for line in status.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
 
 
 def machine_busy_seconds() -> float:
