@@ -30,6 +30,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apikeys.models import KeyType
+from config.request_turns import waiting_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -198,14 +199,15 @@ class Provider:
         timeout = self.timeout()
         started = time.monotonic()
         try:
-            response = requests.request(
-                method, self.base_url() + path, params={**(params or {}), **key_params}, json=json_body,
-                headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True,
-            )
-            try:
-                raw = _read_capped(response, deadline=started + timeout)
-            finally:
-                response.close()
+            with waiting_elsewhere():  # a slow service must not hold a request turn (config/request_turns.py)
+                response = requests.request(
+                    method, self.base_url() + path, params={**(params or {}), **key_params}, json=json_body,
+                    headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True,
+                )
+                try:
+                    raw = _read_capped(response, deadline=started + timeout)
+                finally:
+                    response.close()
         except (requests.RequestException, UnicodeError, ProviderError) as exc:
             error = classify_exception(exc)
             logger.info("%s call failed: %s (%s)", self.key_type, error.code, type(exc).__name__)

@@ -14,11 +14,11 @@ asgiref gives each such context a brand-new one-thread executor. So every reques
 middleware, view and signal receivers run on a thread that did not exist before it, and
 Django's database connections, which are per thread, are opened and closed once per
 request whatever ``CONN_MAX_AGE`` says (Django ticket #33497). Under a live daphne that
-new connection was most of what an authenticated API call cost over ``/healthz``
+new connection led what an authenticated API call cost over ``/healthz``
 (bench/api_throughput.py; py-spy put ``get_new_connection`` on top of ``ping``'s own time).
 
-asgiref (3.10 and later) lets the caller hand ``ThreadSensitiveContext`` an executor that
-the caller owns. This handler leases a one-thread executor per request from a short list
+asgiref (the pinned 3.13) lets the caller hand ``ThreadSensitiveContext`` an executor
+that the caller owns. This handler leases a one-thread executor per request from a short list
 of idle ones and gives it back when the request is done, which is the model of a WSGI
 server's thread pool:
 
@@ -29,11 +29,13 @@ server's thread pool:
 - concurrency is not capped: when no idle thread is left a request gets a new one, as
   before; at most ``REQUEST_THREADS_KEPT`` are kept afterwards, the rest close their
   connections and end;
-- a thread still busy when its request ends (the client went away while the sync view
-  ran on) is never lent again: it finishes, closes its connections and ends.
+- a thread with work still queued or running when its request ends is never lent
+  again: it finishes, closes its connections and ends. (Django waits for the view even
+  when the client goes away, so this is a guard, not a path taken today.)
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
@@ -43,6 +45,8 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
+
+from config.request_turns import RequestTurns
 
 
 class RequestThread(ThreadPoolExecutor):
@@ -115,13 +119,22 @@ class ThreadReusingASGIHandler(ASGIHandler):
     """``ASGIHandler`` with a sync middleware chain, on a kept thread per request."""
 
     def __init__(self) -> None:
+        self.turns = RequestTurns(settings.REQUEST_THREADS_RUNNING)
         super().__init__()
         self.threads = RequestThreads(keep=settings.REQUEST_THREADS_KEPT)
 
     def load_middleware(self, is_async: bool = False) -> None:
-        # The chain a WSGI handler would build, entered from the event loop in one hop.
+        # The chain a WSGI handler would build, entered from the event loop in one hop,
+        # run when this request's thread gets one of the running turns.
         super().load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+        chain, turns = self._middleware_chain, self.turns
+
+        @functools.wraps(chain)
+        def run_chain(request):
+            with turns.turn():
+                return chain(request)
+
+        self._middleware_chain = sync_to_async(run_chain, thread_sensitive=True)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":  # as ASGIHandler answers anything else

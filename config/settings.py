@@ -117,8 +117,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     })
 # Request threads (config/request_threads.py) kept between requests, each with its own
-# database connection (held for CONN_MAX_AGE, or handed back to the pool on PostgreSQL).
+# database connection (held for CONN_MAX_AGE, or handed back to the pool on PostgreSQL),
+# and how many of them run Django code at once (config/request_turns.py; 0: no limit).
 REQUEST_THREADS_KEPT = env.int("REQUEST_THREADS_KEPT", default=20)
+REQUEST_THREADS_RUNNING = env.int("REQUEST_THREADS_RUNNING", default=max(4, 2 * (os.cpu_count() or 1)))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer: in-process by default, Redis when REDIS_URL is set ------

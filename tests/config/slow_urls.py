@@ -1,5 +1,6 @@
-"""URLs for tests/config/test_request_threads.py: a view that blocks until released,
-one that answers at once, and one that goes through async code back to sync code."""
+"""URLs for tests/config/test_request_threads.py and test_request_turns.py: a view that
+blocks until released, one that answers at once, one that goes through async code back
+to sync code, and one that tests a NewsAPI key (an outbound call to NEWS_API_BASE_URL)."""
 import threading
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -32,4 +33,11 @@ def nested(request):
     return HttpResponse("same-thread" if inner == outer else "other-thread")
 
 
-urlpatterns = [path("slow", slow), path("fast", fast), path("nested", nested)]
+def provider(request):
+    from apikeys import providers
+
+    result = providers.get("news_api").test("3f1c6b7e9a2d4c8b9e0f1a2b3c4d5e6f")
+    return HttpResponse(result.error_code or "ok")
+
+
+urlpatterns = [path("slow", slow), path("fast", fast), path("nested", nested), path("provider", provider)]

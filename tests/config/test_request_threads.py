@@ -4,6 +4,7 @@ between requests, and never lent again while still busy."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 
@@ -107,6 +108,9 @@ async def test_database_connection_is_opened_once_for_successive_requests(handle
 
 async def test_concurrent_requests_each_get_a_thread(handler, platform_key):
     headers = [(b"x-api-key", platform_key.encode())]
+    # First use stamps last_used_at; after it the six only read (SQLite's in-memory
+    # test database refuses concurrent writers from threads outright).
+    assert (await _request(handler, "/api/v1/ping", headers))[0] == 200
     started = _record(request_started)
     try:
         answers = await asyncio.gather(*(_request(handler, "/api/v1/ping", headers) for _ in range(6)))
@@ -125,7 +129,7 @@ async def test_middleware_chain_is_built_sync_and_entered_once(handler, db):
     layer = getattr(chain, "func", None)  # the one sync_to_async around the chain
     assert layer is not None, "the chain is not entered through sync_to_async"
     while layer is not None:
-        instance = getattr(layer, "__wrapped__", layer)
+        instance = inspect.unwrap(layer)
         instances.append(instance)
         layer = getattr(instance, "get_response", None)
     mixins = [m for m in instances if isinstance(m, MiddlewareMixin)]
