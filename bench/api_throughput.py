@@ -24,6 +24,7 @@ from _load import interleaved, run_round, summarise, warm_up  # noqa: E402
 from _server import cpu_seconds, running_keyward, voluntary_switches  # noqa: E402
 
 TARGET_RATIO = 0.8
+COST_SECONDS = 2.0  # per target, for the server CPU / context-switch pass
 POSTGRES = "postgres://postgres@127.0.0.1:5432/keyward_bench"
 REDIS = "redis://127.0.0.1:6379/0"
 
@@ -88,10 +89,17 @@ def main() -> int:
     lines = [
         f"One daphne process per configuration (DEBUG off, default Argon2 parameters: the key is verified once, "
         f"then memoised). {args.threads} client threads with keep-alive, {args.rounds} interleaved rounds of "
-        f"{args.seconds:g} s per target. Target: ping >= {TARGET_RATIO} x healthz requests/s. Where the gap "
-        f"comes from: not the key check (0.05 ms warm, bench/auth_cost.py) but what any database-backed DRF view "
-        f"pays under Django's ASGI handler: each request runs in a thread of its own, so it opens a database "
-        f"connection (or takes one from the pool) and goes through DRF's dispatch, while /healthz does neither.",
+        f"{args.seconds:g} s per target, then {COST_SECONDS:g} s per target reading the server's CPU time and "
+        f"voluntary context switches from /proc. Target: ping >= {TARGET_RATIO} x healthz requests/s. "
+        f"HTTP runs through config/request_threads.py: Django's middleware chain in sync mode, entered in one hop, "
+        f"on a request thread kept with its database connection, at most REQUEST_THREADS_RUNNING (default 4 here) "
+        f"running at once. Where the remaining gap comes from: the one read "
+        f"of the key's row that every request makes (so a revoked key fails on the very next request in every "
+        f"process). Each SQLite step or PostgreSQL/Redis round trip releases the GIL, the event loop or another "
+        f"request thread takes it, and the request thread waits its turn: see the context switches per request, "
+        f"and readyz, a plain one-row table read without authentication, which pays the same kind of cost. "
+        f"On PostgreSQL + Redis a ping makes three round trips (the bad-key counter in Redis, the pool's "
+        f"connection check, the query), readyz two, healthz none.",
         "",
         *sections,
     ]
@@ -103,7 +111,7 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def server_costs(targets: dict, pid: int, *, threads: int, seconds: float = 2.0) -> dict[str, dict]:
+def server_costs(targets: dict, pid: int, *, threads: int, seconds: float = COST_SECONDS) -> dict[str, dict]:
     """Per target: the server's CPU time and voluntary context switches per request."""
     costs = {}
     for name, request in targets.items():
