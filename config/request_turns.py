@@ -14,13 +14,19 @@ chain so that a waiting request costs a parked thread and nothing else.
 What a turn must not cover is a wait on someone else: a provider taking ten seconds to
 answer a key test or the News Analyst would otherwise hold a turn that the trading API
 needs. ``apikeys.providers`` makes every outbound call inside ``waiting_elsewhere()``,
-which hands the turn back for the length of the call and queues for one after it.
+which hands the turn back for the length of the call and queues for one after it. Not
+inside a database transaction, though: on SQLite that thread holds the write lock, and
+queueing for a turn behind threads that wait for that lock would deadlock them all until
+the busy timeout. No code calls a provider inside one today; this keeps it safe if some
+does.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
 from collections.abc import Iterator
+
+from django.db import connections
 
 
 class RequestTurns:
@@ -52,12 +58,16 @@ class RequestTurns:
 _current = threading.local()  # .turns: the RequestTurns whose turn this thread holds
 
 
+def _in_transaction() -> bool:
+    return any(connection.in_atomic_block for connection in connections.all(initialized_only=True))
+
+
 @contextlib.contextmanager
 def waiting_elsewhere() -> Iterator[None]:
     """Around a wait on another service: this thread's turn (if any) goes to another
     request meanwhile. Outside a request (a command, a consumer, a test) it does nothing."""
     turns = getattr(_current, "turns", None)
-    if turns is None:
+    if turns is None or _in_transaction():
         yield
         return
     turns._give_back()

@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import pytest
+from django.db import transaction
 from werkzeug import Response
 
 from config.request_threads import ThreadReusingASGIHandler
@@ -69,6 +70,23 @@ def test_waiting_elsewhere_lends_the_turn_and_takes_one_back_after():
     answer_arrives.set()
     caller.join(WAIT)
     assert order == ["other ran", "caller resumed"]
+
+
+def test_inside_a_transaction_the_turn_is_kept_while_waiting_elsewhere(transactional_db):
+    """On SQLite the transaction holds the write lock: lending the turn and queueing for
+    one behind threads that wait for that lock would deadlock them."""
+    turns = RequestTurns(1)
+    other_ran = threading.Event()
+
+    def other_request():
+        with turns.turn():
+            other_ran.set()
+
+    with turns.turn(), transaction.atomic():
+        with waiting_elsewhere():
+            _in_thread(other_request)
+            assert not other_ran.wait(NOT_YET), "the turn was lent from inside a transaction"
+    assert other_ran.wait(WAIT)
 
 
 def test_a_turn_is_freed_when_the_request_raises():
