@@ -92,7 +92,7 @@ def main() -> int:
         f"{args.seconds:g} s per target, then {COST_SECONDS:g} s per target reading the server's CPU time and "
         f"voluntary context switches from /proc. Target: ping >= {TARGET_RATIO} x healthz requests/s. "
         f"HTTP runs through config/request_threads.py: Django's middleware chain in sync mode, entered in one hop, "
-        f"on a request thread kept with its database connection, at most REQUEST_THREADS_RUNNING (default 4 here) "
+        f"on a request thread kept with its database connection, at most REQUEST_THREADS_RUNNING (default 4) "
         f"running at once. Where the remaining gap comes from: the one read "
         f"of the key's row that every request makes (so a revoked key fails on the very next request in every "
         f"process). Each SQLite step or PostgreSQL/Redis round trip releases the GIL, the event loop or another "

@@ -5,9 +5,10 @@ Why: one daphne process runs every request's sync code in threads that share one
 With as many running threads as open requests, each database call or lock releases the
 GIL to one of dozens of runnable threads, and a thread that holds SQLite's write lock
 waits behind all of them before its next statement. bench/soak.py (48 HTTP clients, one
-process, SQLite) measured with no limit: orders 18/s with p99 5.9 s, key tests p99 4.2 s,
-the WebSocket ping p50 111 ms; with four running at once: orders 48/s with p99 0.57 s,
-key tests p99 0.56 s, the WebSocket ping p50 20 ms, and as many requests in all. This
+process, SQLite, 30 s runs) measured with no limit: orders 18/s with p99 5.9 s, key
+tests p99 4.2 s, the WebSocket ping p50 111 ms; with four running at once (the default;
+two and eight did worse): orders 56/s with p99 0.9 s, key tests p99 1.5 s, the WebSocket
+ping p50 22 ms, and about as many requests in all (131/s against 136/s). This
 is a WSGI server's thread count (gunicorn's ``--threads``), placed around the middleware
 chain so that a waiting request costs a parked thread and nothing else.
 

@@ -120,7 +120,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # database connection (held for CONN_MAX_AGE, or handed back to the pool on PostgreSQL),
 # and how many of them run Django code at once (config/request_turns.py; 0: no limit).
 REQUEST_THREADS_KEPT = env.int("REQUEST_THREADS_KEPT", default=20)
-REQUEST_THREADS_RUNNING = env.int("REQUEST_THREADS_RUNNING", default=max(4, 2 * (os.cpu_count() or 1)))
+REQUEST_THREADS_RUNNING = env.int("REQUEST_THREADS_RUNNING", default=4)  # bench/soak.py: 4 beat 2 and 8
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and channel layer: in-process by default, Redis when REDIS_URL is set ------
