@@ -17,40 +17,9 @@ from django.utils.deprecation import MiddlewareMixin
 from apikeys import services
 from config import request_threads
 from config.request_threads import RequestThread, RequestThreads, ThreadReusingASGIHandler
+from tests.support.asgi import asgi_request
 
 POOLED = "pool" in connection.settings_dict.get("OPTIONS", {})
-
-
-def _scope(path: str, headers: list[tuple[bytes, bytes]] = ()) -> dict:
-    return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *headers], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80),
-    }
-
-
-async def _request(handler, path: str, headers=(), *, disconnect: asyncio.Event | None = None) -> tuple[int, bytes]:
-    """One request through ``handler``: (status, body). With ``disconnect``, the client
-    goes away once that event is set, as a browser closing the tab would."""
-    messages = [{"type": "http.request", "body": b"", "more_body": False}]
-    answer: dict = {"status": None, "body": b""}
-
-    async def receive():
-        if messages:
-            return messages.pop()
-        if disconnect is not None:
-            await disconnect.wait()
-            return {"type": "http.disconnect"}
-        await asyncio.Event().wait()  # a client that stays connected
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            answer["body"] += message.get("body", b"")
-
-    await handler(_scope(path, list(headers)), receive, send)
-    return answer["status"], answer["body"]
 
 
 @pytest.fixture
@@ -85,7 +54,7 @@ async def test_successive_requests_run_on_one_kept_thread(handler, platform_key)
     started = _record(request_started)
     try:
         for _ in range(5):
-            status, body = await _request(handler, "/api/v1/ping", [(b"x-api-key", platform_key.encode())])
+            status, body = await asgi_request(handler, "/api/v1/ping", [(b"x-api-key", platform_key.encode())])
             assert (status, b"pong" in body) == (200, True)
     finally:
         started.disconnect()
@@ -99,7 +68,7 @@ async def test_database_connection_is_opened_once_for_successive_requests(handle
     opened = _record(connection_created)
     try:
         for _ in range(5):
-            status, _body = await _request(handler, "/api/v1/ping", [(b"x-api-key", platform_key.encode())])
+            status, _body = await asgi_request(handler, "/api/v1/ping", [(b"x-api-key", platform_key.encode())])
             assert status == 200
     finally:
         opened.disconnect()
@@ -110,10 +79,10 @@ async def test_concurrent_requests_each_get_a_thread(handler, platform_key):
     headers = [(b"x-api-key", platform_key.encode())]
     # First use stamps last_used_at; after it the six only read (SQLite's in-memory
     # test database refuses concurrent writers from threads outright).
-    assert (await _request(handler, "/api/v1/ping", headers))[0] == 200
+    assert (await asgi_request(handler, "/api/v1/ping", headers))[0] == 200
     started = _record(request_started)
     try:
-        answers = await asyncio.gather(*(_request(handler, "/api/v1/ping", headers) for _ in range(6)))
+        answers = await asyncio.gather(*(asgi_request(handler, "/api/v1/ping", headers) for _ in range(6)))
     finally:
         started.disconnect()
     assert [status for status, _ in answers] == [200] * 6
@@ -123,7 +92,7 @@ async def test_concurrent_requests_each_get_a_thread(handler, platform_key):
 async def test_middleware_chain_is_built_sync_and_entered_once(handler, db):
     """Django's own middleware in sync mode: no loop/thread hop per process_request and
     process_response, which under the stock handler cost more than the view itself."""
-    status, body = await _request(handler, "/healthz")
+    status, body = await asgi_request(handler, "/healthz")
     assert (status, body) == (200, b'{"status": "ok"}')
     instances, chain = [], handler._middleware_chain
     layer = getattr(chain, "func", None)  # the one sync_to_async around the chain
@@ -146,7 +115,7 @@ async def test_client_gone_mid_request_thread_finishes_the_view_then_serves_agai
     slow_urls.release.clear()
     slow_urls.entered.clear()
     disconnect = asyncio.Event()
-    request = asyncio.create_task(_request(handler, "/slow", disconnect=disconnect))
+    request = asyncio.create_task(asgi_request(handler, "/slow", disconnect=disconnect))
     assert await asyncio.to_thread(slow_urls.entered.wait, 10)
     disconnect.set()
     await asyncio.sleep(0.05)
@@ -154,7 +123,7 @@ async def test_client_gone_mid_request_thread_finishes_the_view_then_serves_agai
     slow_urls.release.set()
     await asyncio.wait_for(request, 10)
     assert len(handler.threads) == 1
-    status, body = await _request(handler, "/fast")
+    status, body = await asgi_request(handler, "/fast")
     assert (status, body) == (200, b"fast")
     assert slow_urls.view_threads[-1] == slow_urls.view_threads[-2]
 
@@ -245,5 +214,5 @@ async def test_sync_code_inside_a_request_can_use_sync_to_async_again(handler, d
     """A nested sync_to_async from the request's sync code runs on that same thread
     (no deadlock on the one-thread executor)."""
     settings.ROOT_URLCONF = "tests.config.slow_urls"
-    status, body = await _request(handler, "/nested")
+    status, body = await asgi_request(handler, "/nested")
     assert (status, body) == (200, b"same-thread")

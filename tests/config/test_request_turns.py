@@ -12,7 +12,7 @@ from werkzeug import Response
 from config.request_threads import ThreadReusingASGIHandler
 from config.request_turns import RequestTurns, waiting_elsewhere
 from tests.config import slow_urls
-from tests.config.test_request_threads import _request
+from tests.support.asgi import asgi_request
 
 WAIT = 10  # seconds: an upper bound for what must happen, never a measured time
 NOT_YET = 0.3  # seconds to be sure a thread that must wait is still waiting
@@ -133,9 +133,9 @@ def one_turn_handler(settings):
 async def test_with_one_turn_a_second_request_waits_for_the_first(one_turn_handler, db):
     slow_urls.release.clear()
     slow_urls.entered.clear()
-    slow = asyncio.create_task(_request(one_turn_handler, "/slow"))
+    slow = asyncio.create_task(asgi_request(one_turn_handler, "/slow"))
     assert await asyncio.to_thread(slow_urls.entered.wait, WAIT)
-    fast = asyncio.create_task(_request(one_turn_handler, "/fast"))
+    fast = asyncio.create_task(asgi_request(one_turn_handler, "/fast"))
     await asyncio.sleep(NOT_YET)
     assert not fast.done(), "a second request ran while the only turn was taken"
     slow_urls.release.set()
@@ -156,9 +156,9 @@ async def test_a_provider_taking_its_time_does_not_hold_the_only_turn(one_turn_h
     httpserver.expect_request("/v2/top-headlines").respond_with_handler(news_api)
     settings.NEWS_API_BASE_URL = httpserver.url_for("").rstrip("/")
     settings.PROVIDER_TIMEOUT_SECONDS = WAIT
-    key_test = asyncio.create_task(_request(one_turn_handler, "/provider"))
+    key_test = asyncio.create_task(asgi_request(one_turn_handler, "/provider"))
     assert await asyncio.to_thread(provider_called.wait, WAIT)
-    assert await asyncio.wait_for(_request(one_turn_handler, "/fast"), WAIT) == (200, b"fast")
+    assert await asyncio.wait_for(asgi_request(one_turn_handler, "/fast"), WAIT) == (200, b"fast")
     assert not key_test.done()
     answer.set()
     assert await asyncio.wait_for(key_test, WAIT) == (200, b"ok")

@@ -1,52 +1,26 @@
 """`python -m config.serve` (what `make run` starts): daphne with a redacted access log."""
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
 from tests.livesupport import keyward_live  # noqa: F401 (fixture)
-from tests.support.processes import PROJECT_ROOT, run_manage, strong_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.processes import run_manage, served, strong_env
 
 
 @pytest.mark.live
 def test_access_log_never_shows_a_key_from_the_query_string(tmp_path):
     env = strong_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert run_manage("migrate", "--noinput", env=env).returncode == 0
-    port = free_port()
-    log = (tmp_path / "out.log").open("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
     key = "ab" * 32
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        response = requests.get(f"http://127.0.0.1:{port}/healthz?apikey={key}&token=sekrit-token-1", timeout=5)
+    log_path = tmp_path / "out.log"
+    with served(env, log_path) as base:
+        response = requests.get(f"{base}/healthz?apikey={key}&token=sekrit-token-1", timeout=5)
         assert response.status_code == 200
         time.sleep(0.5)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    log.seek(0)
-    output = log.read()
+    output = log_path.read_text()
     assert '"GET /healthz?apikey=[REDACTED]' in output  # the request was logged, redacted
     assert key not in output and "sekrit-token-1" not in output
 

@@ -5,9 +5,15 @@ database file on disk that the test can read byte for byte.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -48,3 +54,33 @@ def run_manage(*args: str, env: dict[str, str], timeout: float = 120) -> subproc
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], log_path: Path, startup_timeout: float = 30) -> Iterator[str]:
+    """``python -m config.serve`` (what `make run` starts) on a free port of 127.0.0.1,
+    stdout and stderr into ``log_path``; yields the base URL once /healthz answers and
+    stops the server afterwards. No migrate: the caller prepares the database, or not."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, f"server exited:\n{log_path.read_text()[-3000:]}"
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
