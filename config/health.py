@@ -10,17 +10,17 @@ import logging
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe  # GET, and HEAD for balancers that probe with it
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def readyz(request):
     try:
         with connection.cursor() as cursor:
