@@ -51,18 +51,32 @@ class TooManyInvalidKeys(exceptions.Throttled):
 
 def presented_key(request) -> object | None:
     """The key the client sent (body, then query, then header), or None if none."""
-    data = request.data
-    candidates = (
-        data.get("apikey") if isinstance(data, Mapping) else None,
-        request.query_params.get("apikey"),
-        request.META.get("HTTP_X_API_KEY"),
-    )
-    for value in candidates:
+    meta = request.META
+    for value in _candidates(request, meta):
         if isinstance(value, str):
             value = value.strip()
         if value not in (None, ""):
             return value
     return None
+
+
+def _candidates(request, meta):
+    """In order and lazily: a request without a body never goes through DRF's parser
+    selection and stream set-up just to find there is nothing to parse."""
+    if _declared_length(meta):
+        data = request.data
+        yield data.get("apikey") if isinstance(data, Mapping) else None
+    yield request.query_params.get("apikey")
+    yield meta.get("HTTP_X_API_KEY")
+
+
+def _declared_length(meta) -> int:
+    """The body length as DRF reads it (Request._load_stream): no or a bad Content-Length
+    means no body, so DRF's request.data would be empty as well."""
+    try:
+        return int(meta.get("CONTENT_LENGTH", meta.get("HTTP_CONTENT_LENGTH", 0)))
+    except (ValueError, TypeError):
+        return 0
 
 
 class InvalidKeyCounter:

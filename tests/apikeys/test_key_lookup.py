@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apikeys import crypto, key_lookup, services
@@ -42,3 +45,43 @@ def test_a_saved_row_from_the_lookup_updates_in_place(user, platform_key):
     found.save(update_fields=["order_mode"])
     assert PlatformApiKey.objects.count() == 1
     assert PlatformApiKey.objects.get(user=user).order_mode == "semi_auto"
+
+
+def test_while_django_records_queries_the_lookup_is_recorded_like_any_other(platform_key):
+    # DEBUG, assertNumQueries and the debug toolbar all read Django's query log.
+    with CaptureQueriesContext(connection) as captured:
+        assert key_lookup.usable_key_by_digest(digest_of(platform_key)) is not None
+    (query,) = captured.captured_queries
+    assert "lookup_digest" in query["sql"] and digest_of(platform_key) in query["sql"]
+
+
+def test_an_execute_wrapper_sees_the_lookup(platform_key):
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert key_lookup.usable_key_by_digest(digest_of(platform_key)) is not None
+    assert seen and digest_of(platform_key) in seen[0]
+
+
+def test_a_database_error_is_djangos_as_from_any_query(platform_key):
+    table = PlatformApiKey._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{table}_gone"')
+        with pytest.raises(DatabaseError), transaction.atomic():  # django.db's, not the driver's
+            key_lookup.usable_key_by_digest(digest_of(platform_key))
+        transaction.set_rollback(True)
+    assert key_lookup.usable_key_by_digest(digest_of(platform_key)) is not None
+
+
+def test_in_a_broken_transaction_the_lookup_refuses_as_the_orm_does(platform_key):
+    with transaction.atomic():
+        transaction.set_rollback(True)  # as a failed query inside atomic leaves it
+        with pytest.raises(TransactionManagementError):
+            key_lookup.usable_key_by_digest(digest_of(platform_key))
+        with pytest.raises(TransactionManagementError):
+            PlatformApiKey.objects.count()
