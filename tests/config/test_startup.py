@@ -61,3 +61,16 @@ def test_environment_wins_over_the_env_file(tmp_path):
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['from-env.example'] True"
+
+
+def test_the_asgi_application_loads_every_view_and_freezes_start_up_objects(tmp_path):
+    # What start-up made lives as long as the process: a full garbage collection must not
+    # walk it again and again (each such walk pauses every request in flight).
+    env = strong_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = run_python(
+        "import gc, sys; import config.asgi; "
+        "print(gc.get_freeze_count(), 'trading.views' in sys.modules, 'agents.views' in sys.modules)", env
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, trading_views, agents_views = result.stdout.split()
+    assert int(frozen) > 50_000 and trading_views == agents_views == "True"
