@@ -34,9 +34,11 @@ run: migrate
 
 # Two (or CLUSTER_PORTS) daphne processes over PostgreSQL + Redis: DATABASE_URL and
 # REDIS_URL from the environment or .env, else the local `keyward` database and Redis db 0.
+# `make cluster CLUSTER_ARGS=--pin-cpus` runs each process on a CPU of its own.
 CLUSTER_PORTS ?= 8001 8002
+CLUSTER_ARGS ?=
 cluster: setup
-	$(PY) -m config.cluster --host $(HOST) --ports $(CLUSTER_PORTS)
+	$(PY) -m config.cluster --host $(HOST) --ports $(CLUSTER_PORTS) $(CLUSTER_ARGS)
 
 test: $(VENV)/.dev .env
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)

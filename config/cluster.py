@@ -9,7 +9,8 @@ without Redis each process would have its own cache and channel layer (throttles
 revocations and order events would stop at process borders). Creates the PostgreSQL
 database if it does not exist yet, migrates once, then starts one
 ``config.serve`` (daphne with the redacted access log) per port and stops them all
-together on Ctrl-C / SIGTERM, or as soon as one of them dies.
+together on Ctrl-C / SIGTERM, or as soon as one of them dies. With ``--pin-cpus`` each
+process runs on a CPU of its own (config.serve's SERVE_CPUS).
 """
 from __future__ import annotations
 
@@ -30,11 +31,9 @@ DEFAULTS = {
 
 def load_environment() -> None:
     """The environment, then ``.env`` (as settings read it), then the local defaults."""
-    import environ
+    from config.envfile import load_into_environment
 
-    env_file = os.environ.get("KEYWARD_ENV_FILE", os.path.join(PROJECT_ROOT, ".env"))
-    if os.path.isfile(env_file):
-        environ.Env.read_env(env_file)  # never overrides what the environment already says
+    load_into_environment()
     for name, value in DEFAULTS.items():
         if not os.environ.get(name):
             os.environ[name] = value
@@ -67,11 +66,18 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, check=True)
 
 
-def serve(ports: list[int], host: str) -> int:
+def cpu_per_process(count: int) -> list[str]:
+    """One CPU each, round robin over the CPUs this process may use (SERVE_CPUS values)."""
+    available = sorted(os.sched_getaffinity(0))
+    return [str(available[i % len(available)]) for i in range(count)]
+
+
+def serve(ports: list[int], host: str, *, pin_cpus: bool = False) -> int:
+    cpus = cpu_per_process(len(ports)) if pin_cpus else [None] * len(ports)
     processes = [
         subprocess.Popen([sys.executable, "-m", "config.serve", "-b", host, "-p", str(port), "config.asgi:application"],
-                         cwd=PROJECT_ROOT)
-        for port in ports
+                         cwd=PROJECT_ROOT, env={**os.environ, "SERVE_CPUS": cpu} if cpu else None)
+        for port, cpu in zip(ports, cpus)
     ]
     print("cluster: " + ", ".join(f"http://{host}:{p}/ (pid {proc.pid})" for p, proc in zip(ports, processes)), flush=True)
     stopping = False
@@ -102,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ports", type=int, nargs="+", default=[8001, 8002])
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--pin-cpus", action="store_true",
+                        help="run each process on a CPU of its own (SERVE_CPUS), round robin")
     args = parser.parse_args(argv)
     load_environment()
     print(f"cluster: DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} "
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     manage("migrate", "--noinput", "--verbosity", "0")
     manage("ensure_admin")
     manage("collectstatic", "--noinput", "--verbosity", "0")
-    return serve(args.ports, args.host)
+    return serve(args.ports, args.host, pin_cpus=args.pin_cpus)
 
 
 if __name__ == "__main__":

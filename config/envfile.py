@@ -1,4 +1,5 @@
-"""Write a `.env` with fresh random secrets when none exists (run by `make run`/`make test`).
+"""Write a `.env` with fresh random secrets when none exists (run by `make run`/`make test`),
+and find and read it for settings and the start-up code that runs before them.
 
 Standalone on purpose: it runs before Django can start, because settings refuse to
 load without these secrets. An existing file is never touched: it holds the keys that
@@ -6,6 +7,7 @@ decrypt every stored secret.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -45,6 +47,21 @@ def ensure_env_file(path: Path) -> bool:
     path.write_text(render("by `make` because none existed"))
     path.chmod(0o600)
     return True
+
+
+def env_file_path() -> Path:
+    """The file settings read: KEYWARD_ENV_FILE (tests, unusual installs), else .env."""
+    return Path(os.environ.get("KEYWARD_ENV_FILE", Path(__file__).resolve().parent.parent / ".env"))
+
+
+def load_into_environment() -> None:
+    """What settings do with the file, for start-up code that runs before them
+    (config.serve, config.cluster): its values, under whatever the environment says."""
+    import environ
+
+    path = env_file_path()
+    if path.is_file():
+        environ.Env.read_env(str(path))  # never overrides what the environment already says
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ from pathlib import Path
 import environ
 
 from config import mandatory
+from config.envfile import env_file_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # KEYWARD_ENV_FILE lets tests (and unusual installs) choose another file, or none.
-ENV_FILE = Path(os.environ.get("KEYWARD_ENV_FILE", BASE_DIR / ".env"))
+ENV_FILE = env_file_path()
 if ENV_FILE.is_file():
     env.read_env(str(ENV_FILE))
 

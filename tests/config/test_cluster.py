@@ -2,6 +2,7 @@
 and stopped together. What they share is proven in tests/trading/test_two_processes.py."""
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import uuid
 
 import pytest
 
+from config.cluster import cpu_per_process
 from tests.support.processes import PROJECT_ROOT, strong_env
 
 
@@ -89,3 +91,9 @@ def test_the_start_up_line_never_prints_a_password(url, shown):
     from config.cluster import _without_password
 
     assert _without_password(url) == shown
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux-only")
+def test_pinned_processes_get_a_cpu_each_round_robin():
+    available = [str(cpu) for cpu in sorted(os.sched_getaffinity(0))]
+    assert cpu_per_process(len(available) + 1) == [*available, available[0]]

@@ -29,9 +29,9 @@ def test_with_the_database_gone_readyz_is_503_and_healthz_still_200(tmp_path):
     # A database file in a directory that does not exist: SQLite cannot open it.
     env = strong_env(DATABASE_URL=f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}", LOG_LEVEL="DEBUG")
     log_path = tmp_path / "out.log"
-    with served(env, log_path) as base:
-        live = requests.get(f"{base}/healthz", timeout=5)
-        ready = requests.get(f"{base}/readyz", timeout=5)
+    with served(env, log_path) as server:
+        live = requests.get(f"{server.url}/healthz", timeout=5)
+        ready = requests.get(f"{server.url}/readyz", timeout=5)
     assert (live.status_code, live.json()) == (200, {"status": "ok"})
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "database": "unavailable"}

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -56,10 +57,16 @@ def run_manage(*args: str, env: dict[str, str], timeout: float = 120) -> subproc
     )
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def served(env: dict[str, str], log_path: Path, startup_timeout: float = 30) -> Iterator[str]:
+def served(env: dict[str, str], log_path: Path, startup_timeout: float = 30) -> Iterator[Served]:
     """``python -m config.serve`` (what `make run` starts) on a free port of 127.0.0.1,
-    stdout and stderr into ``log_path``; yields the base URL once /healthz answers and
+    stdout and stderr into ``log_path``; yields its URL and pid once /healthz answers and
     stops the server afterwards. No migrate: the caller prepares the database, or not."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -80,7 +87,7 @@ def served(env: dict[str, str], log_path: Path, startup_timeout: float = 30) -> 
                 assert server.poll() is None, f"server exited:\n{log_path.read_text()[-3000:]}"
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        yield base
+        yield Served(url=base, pid=server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)
