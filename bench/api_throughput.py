@@ -8,14 +8,19 @@ what the key check adds over any answer that touches the database at all.
 The targets are measured in interleaved rounds (A B C D, D C B A, ...) so drift in a
 noisy machine hits them alike. Clients: threads with one keep-alive httpx.Client each.
 A last pass per target reads the server's CPU time and context switches per request
-from /proc: what a request costs the server, not the client.
+from /proc: what a request costs the server, not the client. SQLite is measured twice:
+as `make run` serves it, and pinned to one CPU (SERVE_CPUS), the production layout the
+README recommends.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import socket
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,8 +43,10 @@ def _answers(port: int) -> bool:
 
 
 def configurations(only_sqlite: bool) -> list[tuple[str, dict]]:
-    """SQLite always; PostgreSQL (Django's connection pool) + Redis when both answer here."""
-    found = [("SQLite, in-process cache", {})]
+    """SQLite as `make run` serves it, then pinned to one CPU (config.serve's SERVE_CPUS);
+    PostgreSQL (Django's connection pool) + Redis when both answer here."""
+    cpu = str(max(os.sched_getaffinity(0)))
+    found = [("SQLite, in-process cache", {}), (f"SQLite, in-process cache, pinned to CPU {cpu} (SERVE_CPUS)", {"SERVE_CPUS": cpu})]
     if not only_sqlite and _answers(5432) and _answers(6379):
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from config.cluster import ensure_postgres_database
@@ -51,6 +58,22 @@ def configurations(only_sqlite: bool) -> list[tuple[str, dict]]:
             "CACHE_KEY_PREFIX": f"kw-bench-{run}", "CHANNEL_PREFIX": f"kw-bench-{run}",
         }))
     return found
+
+
+@contextlib.contextmanager
+def clients_off_cpus(server_cpus: str | None) -> Iterator[None]:
+    """While the server is pinned, its clients (this process's threads) keep off its CPUs,
+    as a load generator on another machine would; unpinned, both go where the OS puts them."""
+    if not server_cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    others = before - {int(cpu) for cpu in server_cpus.split(",")}
+    os.sched_setaffinity(0, others or before)  # one CPU only: nowhere else to go
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def make_targets(base: str, key: str) -> dict:
@@ -74,7 +97,7 @@ def main() -> int:
     sections, ok = [], True
     for label, env in configurations(args.sqlite_only):
         print(f"-- {label} --", flush=True)
-        with running_keyward(env=env) as server:
+        with running_keyward(env=env) as server, clients_off_cpus(env.get("SERVE_CPUS")):
             key = server.seed_key("bench-throughput")
             targets = make_targets(server.url, key)
             names = list(targets)
@@ -91,13 +114,16 @@ def main() -> int:
         f"then memoised). {args.threads} client threads with keep-alive, {args.rounds} interleaved rounds of "
         f"{args.seconds:g} s per target, then {COST_SECONDS:g} s per target reading the server's CPU time and "
         f"voluntary context switches from /proc. Target: ping >= {TARGET_RATIO} x healthz requests/s. "
-        f"HTTP runs through config/request_threads.py: Django's middleware chain in sync mode, entered in one hop, "
-        f"on a request thread kept with its database connection, at most REQUEST_THREADS_RUNNING (default 4) "
-        f"running at once. Where the remaining gap comes from: the one read "
-        f"of the key's row that every request makes (so a revoked key fails on the very next request in every "
-        f"process). Each SQLite step or PostgreSQL/Redis round trip releases the GIL, the event loop or another "
-        f"request thread takes it, and the request thread waits its turn: see the context switches per request, "
-        f"and readyz, a plain one-row table read without authentication, which pays the same kind of cost. "
+        f"HTTP runs through config/request_threads.py (Django's middleware chain in sync mode, entered in one hop, "
+        f"on a request thread kept with its database connection, at most REQUEST_THREADS_RUNNING running at once); "
+        f"start-up objects are frozen out of the garbage collector (config/asgi.py). The second configuration is "
+        f"the same server pinned to one CPU with SERVE_CPUS (config/serve.py): the event loop and the request "
+        f"threads then hand the GIL to each other on one core instead of waking each other across cores; "
+        f"the client threads run on the other CPU(s) meanwhile. "
+        f"Where the gap to healthz comes from: the key check itself (digest, the one read of the key's row that "
+        f"every request makes so that a revoked key fails on the very next request in every process, the memo, "
+        f"DRF's authentication). Unpinned, each SQLite step of that read also releases the GIL to a thread on "
+        f"the other core (see readyz, a plain one-row read without authentication, and the context switches). "
         f"On PostgreSQL + Redis a ping makes three round trips (the bad-key counter in Redis, the pool's "
         f"connection check, the query), readyz two, healthz none.",
         "",
