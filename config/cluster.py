@@ -68,6 +68,8 @@ def manage(*args: str) -> None:
 
 def cpu_per_process(count: int) -> list[str]:
     """One CPU each, round robin over the CPUs this process may use (SERVE_CPUS values)."""
+    if not hasattr(os, "sched_getaffinity"):
+        raise SystemExit("cluster: --pin-cpus is not supported on this platform")
     available = sorted(os.sched_getaffinity(0))
     return [str(available[i % len(available)]) for i in range(count)]
 
