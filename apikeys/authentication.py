@@ -13,6 +13,7 @@ even for a good key: otherwise a guesser would still learn when it hit.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -62,11 +63,13 @@ def presented_key(request) -> object | None:
 
 def _candidates(request, meta):
     """In order and lazily: a request without a body never goes through DRF's parser
-    selection and stream set-up just to find there is nothing to parse."""
+    selection and stream set-up, nor one without a query string through QueryDict, just
+    to find there is nothing there."""
     if _declared_length(meta):
         data = request.data
         yield data.get("apikey") if isinstance(data, Mapping) else None
-    yield request.query_params.get("apikey")
+    if meta.get("QUERY_STRING"):
+        yield request.query_params.get("apikey")
     yield meta.get("HTTP_X_API_KEY")
 
 
@@ -79,6 +82,13 @@ def _declared_length(meta) -> int:
         return 0
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed_rate(rate: str) -> tuple[int, int]:
+    """"30/min" → (30, 60), as DRF's SimpleRateThrottle.parse_rate; once per rate string."""
+    count, period = rate.split("/")
+    return int(count), _PERIODS[period.strip()[0].lower()]
+
+
 class InvalidKeyCounter:
     """Fixed-window count of bad keys per client address, in the shared cache."""
 
@@ -88,10 +98,7 @@ class InvalidKeyCounter:
     def rate(self) -> tuple[int, int] | None:
         """(allowed failures, window seconds) from DEFAULT_THROTTLE_RATES, read now."""
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        if not rate:
-            return None
-        count, period = rate.split("/")
-        return int(count), _PERIODS[period.strip()[0].lower()]
+        return _parsed_rate(rate) if rate else None
 
     def _key(self, ident: str, window: int) -> str:
         return f"keyward:{self.scope}:{ident}:{window}"
