@@ -55,8 +55,9 @@ def env_file_path() -> Path:
 
 
 def load_into_environment() -> None:
-    """What settings do with the file, for start-up code that runs before them
-    (config.serve, config.cluster): its values, under whatever the environment says."""
+    """The file's values into os.environ, under whatever the environment already says.
+    Settings call it, and so does the start-up code that runs before them (config.serve,
+    config.cluster)."""
     import environ
 
     path = env_file_path()

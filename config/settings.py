@@ -6,22 +6,18 @@ A value already in the process environment wins over the same name in `.env`, so
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 
 from config import mandatory
-from config.envfile import env_file_path
+from config.envfile import load_into_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# KEYWARD_ENV_FILE lets tests (and unusual installs) choose another file, or none.
-ENV_FILE = env_file_path()
-if ENV_FILE.is_file():
-    env.read_env(str(ENV_FILE))
+load_into_environment()  # .env, or KEYWARD_ENV_FILE (tests, unusual installs), under the environment
 
 DEBUG = env.bool("DEBUG", default=False)
 
