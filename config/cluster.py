@@ -10,7 +10,8 @@ revocations and order events would stop at process borders). Creates the Postgre
 database if it does not exist yet, migrates once, then starts one
 ``config.serve`` (daphne with the redacted access log) per port and stops them all
 together on Ctrl-C / SIGTERM, or as soon as one of them dies. With ``--pin-cpus`` each
-process runs on a CPU of its own (config.serve's SERVE_CPUS).
+process runs on a CPU of its own (config.serve's SERVE_CPUS), dealt out of SERVE_CPUS if
+that is set, else out of every CPU the cluster may use.
 """
 from __future__ import annotations
 
@@ -66,16 +67,20 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, check=True)
 
 
-def cpu_per_process(count: int) -> list[str]:
-    """One CPU each, round robin over the CPUs this process may use (SERVE_CPUS values)."""
+def cpu_per_process(count: int, cluster_cpus: str = "") -> list[str]:
+    """One CPU each (SERVE_CPUS values), round robin over ``cluster_cpus`` (the cluster's
+    own SERVE_CPUS, from the environment or .env), else over every CPU this process may use.
+    Without --pin-cpus each process would run on all of SERVE_CPUS, sharing them."""
     if not hasattr(os, "sched_getaffinity"):
         raise SystemExit("cluster: --pin-cpus is not supported on this platform")
-    available = sorted(os.sched_getaffinity(0))
+    from config.serve import cpus_from
+
+    available = sorted(cpus_from(cluster_cpus) or os.sched_getaffinity(0))
     return [str(available[i % len(available)]) for i in range(count)]
 
 
 def serve(ports: list[int], host: str, *, pin_cpus: bool = False) -> int:
-    cpus = cpu_per_process(len(ports)) if pin_cpus else [None] * len(ports)
+    cpus = cpu_per_process(len(ports), os.environ.get("SERVE_CPUS", "")) if pin_cpus else [None] * len(ports)
     processes = [
         subprocess.Popen([sys.executable, "-m", "config.serve", "-b", host, "-p", str(port), "config.asgi:application"],
                          cwd=PROJECT_ROOT, env={**os.environ, "SERVE_CPUS": cpu} if cpu else None)

@@ -97,3 +97,14 @@ def test_the_start_up_line_never_prints_a_password(url, shown):
 def test_pinned_processes_get_a_cpu_each_round_robin():
     available = [str(cpu) for cpu in sorted(os.sched_getaffinity(0))]
     assert cpu_per_process(len(available) + 1) == [*available, available[0]]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux-only")
+def test_a_cluster_wide_serve_cpus_is_dealt_out_not_shared_by_every_process():
+    cpu = str(max(os.sched_getaffinity(0)))
+    assert cpu_per_process(2, cpu) == [cpu, cpu]
+    if len(os.sched_getaffinity(0)) > 1:
+        low = str(min(os.sched_getaffinity(0)))
+        assert cpu_per_process(3, f"{cpu},{low}") == [low, cpu, low]
+    with pytest.raises(SystemExit, match="SERVE_CPUS='x'"):
+        cpu_per_process(2, "x")
