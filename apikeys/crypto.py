@@ -7,6 +7,7 @@ objects are built lazily from settings and rebuilt when a test changes those set
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 import hashlib
 import hmac
 import re
@@ -53,6 +54,12 @@ def looks_like_platform_key(value: object) -> bool:
 def peppers() -> list[str]:
     """The current pepper first, then any previous ones still accepted."""
     return [app_settings.API_KEY_PEPPER, *app_settings.API_KEY_PEPPER_PREVIOUS]
+
+
+def peppers_in_turn() -> Iterator[str]:
+    """``peppers()``, the previous ones read only if the current one found nothing."""
+    yield app_settings.API_KEY_PEPPER
+    yield from app_settings.API_KEY_PEPPER_PREVIOUS
 
 
 def lookup_digest(secret: str, pepper: str) -> str:

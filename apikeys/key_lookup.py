@@ -6,10 +6,15 @@ here, ~390 µs to compile and run vs ~40 µs to run, on a request whose whole bu
 well under a millisecond. So the ORM compiles it once per database alias, from the
 very ``usable()`` queryset the rest of the code uses, and each call only binds the
 digest, runs the SQL, applies the ORM's own converters (decryption stays lazy, dates are
-parsed per backend) and builds the instances with ``Model.from_db``, the ORM's
-constructor for loaded rows. Nothing about which rows count as usable lives here.
+parsed per backend) and builds the owner with ``Model.from_db``, the ORM's constructor
+for loaded rows; the key itself comes back as a plain ``KeyRow`` (a model instance and
+its descriptors cost more than the rest of the check). Nothing about which rows count
+as usable lives here.
 
-The statement goes to the driver's own cursor, with the checks Django's cursor makes
+On a SQLite file, outside a transaction, the row is read through
+``apikeys.sqlite_gil_read`` (a read that keeps the GIL; its docstring says why and how
+it stays safe); if that reader cannot answer, or on PostgreSQL, the statement goes to
+the driver's own cursor, with the checks Django's cursor makes
 (health check, connection, broken transaction, error wrapping) made here. Django's
 cursor wrapper costs more than the query itself on this path: its SQLite backend
 rewrites ``%s`` to ``?`` with a regex over the whole statement on every execute, ~25 µs
@@ -22,18 +27,37 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.signals import setting_changed
 from django.db import connections
+from django.db.models import DEFERRED
 
+from apikeys import sqlite_gil_read
 from apikeys.models import PlatformApiKey
 
 _DIGEST_PLACEHOLDER = "\x00keyward-lookup-digest\x00"
-# Columns verification never reads (the row does not leave apikeys.verification): left
-# out of the SELECT, so each request converts and sets fewer values. Reading one of
-# them later still works; the ORM loads a deferred field on first access.
-NOT_READ_BY_VERIFY = ("key_encrypted", "created_at", "updated_at", "revoked_at")
+# What the key check reads of the key's row, and of its owner what an API request uses
+# (request.user: id, name, active and staff flags). Nothing else is selected: fewer
+# values to convert per request, and the owner's password hash is never loaded by an
+# API call. A view that reads another user field still gets it (the ORM loads a
+# deferred field on first access), at the price of a query.
+KEY_COLUMNS = ("id", "key_hash", "lookup_digest", "order_mode", "last_used_at")
+USER_COLUMNS = ("id", "username", "is_active", "is_staff", "is_superuser")
+
+
+class KeyRow(NamedTuple):
+    """The usable key's columns the check reads, and its owner as a model instance."""
+
+    key_id: int
+    key_hash: str | None
+    lookup_digest: str
+    order_mode: str
+    last_used_at: datetime | None
+    user: AbstractBaseUser
 
 
 @dataclass(frozen=True)
@@ -44,9 +68,9 @@ class _Compiled:
     digest_index: int
     converters: dict
     key_columns: list[int]
-    key_names: list[str]
-    user_columns: list[int]
+    user_model: type[AbstractBaseUser]
     user_names: list[str]
+    user_slots: list[tuple[int, int]]  # (position among the user model's fields, column)
 
 
 _compiled: dict[str, _Compiled] = {}
@@ -54,25 +78,31 @@ _lock = threading.Lock()
 
 
 def _compile(alias: str) -> _Compiled:
+    user_fields = {field.name for field in get_user_model()._meta.concrete_fields}
     queryset = (
         PlatformApiKey.objects.using(alias).usable().select_related("user")
-        .filter(lookup_digest=_DIGEST_PLACEHOLDER).order_by().defer(*NOT_READ_BY_VERIFY)
+        .filter(lookup_digest=_DIGEST_PLACEHOLDER).order_by()
+        .only("user", *KEY_COLUMNS, *(f"user__{name}" for name in USER_COLUMNS if name in user_fields))
     )
     compiler = queryset.query.get_compiler(alias)
     sql, params = compiler.as_sql()
     info = compiler.klass_info
     (user_info,) = info["related_klass_infos"]
-    key_columns, user_columns = list(info["select_fields"]), list(user_info["select_fields"])
+    attnames = [column[0].target.attname for column in compiler.select]
+    key_positions = dict(zip([attnames[i] for i in info["select_fields"]], info["select_fields"]))
+    user_model = get_user_model()
+    user_attnames = [field.attname for field in user_model._meta.concrete_fields]
+    user_columns = list(user_info["select_fields"])
     return _Compiled(
         sql=sql,
         driver_sql=_as_driver_takes_it(sql, connections[alias]),
         params=tuple(params),
         digest_index=list(params).index(_DIGEST_PLACEHOLDER),
         converters=compiler.get_converters([column[0] for column in compiler.select]),
-        key_columns=key_columns,
-        key_names=[compiler.select[i][0].target.attname for i in key_columns],
-        user_columns=user_columns,
-        user_names=[compiler.select[i][0].target.attname for i in user_columns],
+        key_columns=[key_positions[name] for name in KEY_COLUMNS],
+        user_model=user_model,
+        user_names=[attnames[i] for i in user_columns],
+        user_slots=[(user_attnames.index(attnames[i]), i) for i in user_columns],
     )
 
 
@@ -92,8 +122,8 @@ def _compiled_for(alias: str) -> _Compiled:
     return found
 
 
-def usable_key_by_digest(digest: str, *, alias: str = "default") -> PlatformApiKey | None:
-    """The usable key row whose lookup digest is ``digest``, with ``.user`` loaded."""
+def usable_key_by_digest(digest: str, *, alias: str = "default") -> KeyRow | None:
+    """The usable key row whose lookup digest is ``digest``, with its owner."""
     compiled = _compiled_for(alias)
     params = list(compiled.params)
     params[compiled.digest_index] = digest
@@ -105,9 +135,13 @@ def usable_key_by_digest(digest: str, *, alias: str = "default") -> PlatformApiK
     for position, (converters, expression) in compiled.converters.items():  # as SQLCompiler.apply_converters
         for converter in converters:
             row[position] = converter(row[position], expression, connection)
-    key = PlatformApiKey.from_db(alias, compiled.key_names, [row[i] for i in compiled.key_columns])
-    key.user = get_user_model().from_db(alias, compiled.user_names, [row[i] for i in compiled.user_columns])
-    return key
+    # Every field's value in model order, DEFERRED where not selected: what from_db
+    # would otherwise work out by searching the names for each field.
+    values = [DEFERRED] * len(compiled.user_model._meta.concrete_fields)
+    for slot, column in compiled.user_slots:
+        values[slot] = row[column]
+    user = compiled.user_model.from_db(alias, compiled.user_names, values)
+    return KeyRow(*[row[i] for i in compiled.key_columns], user)
 
 
 def _fetch_one(connection, compiled: _Compiled, params: list) -> tuple | None:
@@ -115,6 +149,15 @@ def _fetch_one(connection, compiled: _Compiled, params: list) -> tuple | None:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             return cursor.fetchone()
+    if connection.vendor == "sqlite" and _on_a_file(connection):
+        connection.ensure_connection()  # Django's connection sets the reader's lifetime
+        # Inside a transaction only this connection sees its own uncommitted writes.
+        if connection.autocommit and not connection.in_atomic_block:
+            row = sqlite_gil_read.read_one(
+                str(connection.settings_dict["NAME"]), compiled.driver_sql, params, owner=connection.connection,
+            )
+            if row is not sqlite_gil_read.FELL_BACK:
+                return row
     # What BaseDatabaseWrapper._cursor and CursorWrapper._execute check, in that order.
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -129,6 +172,10 @@ def _fetch_one(connection, compiled: _Compiled, params: list) -> tuple | None:
             cursor.close()
 
 
+def _on_a_file(connection) -> bool:
+    return sqlite_gil_read.available() and not connection.is_in_memory_db()
+
+
 # The backends Keyward runs on. SQLite: the driver's plain cursor (Django's adds only the
 # rewrite done at compile time). PostgreSQL: the backend's create_cursor (time zone set up).
 _DRIVER_CURSORS = {
@@ -140,6 +187,7 @@ _DRIVER_CURSORS = {
 def _forget(*, setting: str, **kwargs) -> None:
     if setting in {"DATABASES", "AUTH_USER_MODEL"}:
         _compiled.clear()
+        sqlite_gil_read.close_all()
 
 
 setting_changed.connect(_forget)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from apikeys import crypto, key_lookup
 from apikeys.conf import app_settings
 from apikeys.fields import PepperedHashField
+from apikeys.key_lookup import KeyRow
 from apikeys.models import PlatformApiKey
 
 INVALID_KEY_MESSAGE = "Invalid openalgo apikey"
@@ -76,7 +77,7 @@ def verify(presented: object) -> VerifiedKey | None:
     """Return who ``presented`` belongs to, or None for any kind of bad key."""
     if not crypto.looks_like_platform_key(presented):
         return None
-    for pepper_index, pepper in enumerate(crypto.peppers()):
+    for pepper_index, pepper in enumerate(crypto.peppers_in_turn()):
         digest = crypto.lookup_digest(presented, pepper)
         row = key_lookup.usable_key_by_digest(digest)
         if row is None:
@@ -86,40 +87,39 @@ def verify(presented: object) -> VerifiedKey | None:
         if not _confirm(row, presented, pepper, current_pepper=pepper_index == 0):
             return None
         _touch_last_used(row)
-        return VerifiedKey(key_id=row.pk, user=row.user, order_mode=row.order_mode)
+        return VerifiedKey(key_id=row.key_id, user=row.user, order_mode=row.order_mode)
     return None
 
 
-def _confirm(row: PlatformApiKey, presented: str, pepper: str, *, current_pepper: bool) -> bool:
-    entry = (row.pk, str(row.key_hash))
+def _confirm(row: KeyRow, presented: str, pepper: str, *, current_pepper: bool) -> bool:
+    entry = (row.key_id, str(row.key_hash))
     if current_pepper and entry in memo:
         return True
     if not PepperedHashField.verify(presented, row.key_hash, pepper=pepper):
         return False
     if not current_pepper or PepperedHashField.must_update(row.key_hash):
-        _upgrade(row, presented)
-        entry = (row.pk, str(row.key_hash))
+        entry = (row.key_id, _upgrade(row, presented))
     memo.add(entry)
     return True
 
 
-def _upgrade(row: PlatformApiKey, presented: str) -> None:
-    """Re-hash and re-digest under the current pepper and Argon2 parameters.
+def _upgrade(row: KeyRow, presented: str) -> str:
+    """Re-hash and re-digest under the current pepper and Argon2 parameters; the new hash.
 
     Conditional on the digest still being the one we verified, so a regenerate that
     raced this request is never overwritten with the old key.
     """
-    previous_digest = row.lookup_digest
-    row.set_secret(presented)
-    PlatformApiKey.objects.filter(pk=row.pk, lookup_digest=previous_digest).update(
-        key_hash=row.key_hash, lookup_digest=row.lookup_digest
+    fresh = PlatformApiKey(pk=row.key_id)
+    fresh.set_secret(presented)
+    PlatformApiKey.objects.filter(pk=row.key_id, lookup_digest=row.lookup_digest).update(
+        key_hash=fresh.key_hash, lookup_digest=fresh.lookup_digest
     )
+    return str(fresh.key_hash)
 
 
-def _touch_last_used(row: PlatformApiKey) -> None:
+def _touch_last_used(row: KeyRow) -> None:
     """Record use at most once per interval: no write on every request."""
     now = timezone.now()
     interval = timedelta(seconds=app_settings.PLATFORM_KEY_LAST_USED_INTERVAL)
     if row.last_used_at is None or now - row.last_used_at >= interval:
-        PlatformApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
-        row.last_used_at = now
+        PlatformApiKey.objects.filter(pk=row.key_id).update(last_used_at=now)

@@ -45,6 +45,10 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+# One decoder for every body: json.loads with any keyword argument builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 class OpenAlgoJSONParser(BaseParser):
     """JSON whatever the declared content type (webhook senders often say text/plain),
     bounded by DATA_UPLOAD_MAX_MEMORY_SIZE (DRF's own JSON parser reads without a limit),
@@ -69,7 +73,7 @@ class OpenAlgoJSONParser(BaseParser):
         if not raw.strip():
             return {}
         try:
-            data = json.loads(raw.decode(parser_context.get("encoding") or "utf-8"), parse_constant=_reject_constant)
+            data = _DECODER.decode(raw.decode(parser_context.get("encoding") or "utf-8"))
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise exceptions.ParseError(f"Invalid JSON body: {exc}") from None
         if not isinstance(data, dict):
