@@ -4,11 +4,10 @@ Why: CPython 3.11's ``sqlite3`` gives up the GIL around every call into SQLite, 
 ones that take nanoseconds: a one-row SELECT releases it five times (column count, step,
 data count, step, reset). Under daphne another thread (the event loop, another request)
 is nearly always waiting for the GIL, so each release wakes it on the other core and the
-request thread then waits to get the GIL back. bench/api_throughput.py measured what
-that costs the key check: the server's CPU per ``ping`` was ~800 µs above ``/healthz``
-unpinned against ~270 µs pinned to one core, and the key row read the same way, minus
-the releases, gave 0.91 of healthz's requests/s instead of 0.77. The read itself takes a
-few microseconds: the pages are in SQLite's or the OS's cache.
+request thread then waits to get the GIL back. bench/api_throughput.py, same machine and
+day, unpinned: through the sqlite3 module a ``ping`` cost the server 31 context switches
+and ~820 µs of CPU more than ``/healthz`` (16 switches); read here, 16.6 switches and
+~380 µs more. The read itself takes microseconds: the pages are in SQLite's or the OS's cache.
 
 So the key row is read here through ``ctypes.PyDLL`` (calls that keep the GIL) on a
 read-only connection of this thread's own, to the same database file. No library does
@@ -24,6 +23,8 @@ this: apsw and pysqlite3 release the GIL the same way. Safety rules kept:
 - it sees committed data only, which is what the key check wants (a revoke takes effect
   on the next request). Inside a transaction the caller must not use it (that
   transaction's own writes would not be seen): ``key_lookup`` checks;
+- its connection lives no longer than the thread's Django connection (a new one from
+  Django, after CONN_MAX_AGE or an error, means a new one here) and closes with the thread;
 - values come back as the ``sqlite3`` module with Django's options would give them: the
   column's declared type picks a converter from ``sqlite3.converters`` (Django's bool and
   datetime), else integer, float, text or bytes by the value's storage class.

@@ -122,8 +122,9 @@ def main() -> int:
         f"the client threads run on the other CPU(s) meanwhile. "
         f"Where the gap to healthz comes from: the key check itself (digest, the one read of the key's row that "
         f"every request makes so that a revoked key fails on the very next request in every process, the memo, "
-        f"DRF's authentication). Unpinned, each SQLite step of that read also releases the GIL to a thread on "
-        f"the other core (see readyz, a plain one-row read without authentication, and the context switches). "
+        f"DRF's authentication). On SQLite the key row is read without giving up the GIL "
+        f"(apikeys/sqlite_gil_read.py); readyz reads through the sqlite3 module, which releases it at each step, "
+        f"waking a thread on the other core when unpinned (compare the context switches). "
         f"On PostgreSQL + Redis a ping makes three round trips (the bad-key counter in Redis, the pool's "
         f"connection check, the query), readyz two, healthz none.",
         "",
