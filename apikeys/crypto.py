@@ -7,11 +7,11 @@ objects are built lazily from settings and rebuilt when a test changes those set
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterator
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -53,7 +53,7 @@ def looks_like_platform_key(value: object) -> bool:
 
 def peppers() -> list[str]:
     """The current pepper first, then any previous ones still accepted."""
-    return [app_settings.API_KEY_PEPPER, *app_settings.API_KEY_PEPPER_PREVIOUS]
+    return list(peppers_in_turn())
 
 
 def peppers_in_turn() -> Iterator[str]:

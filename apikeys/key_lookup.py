@@ -78,7 +78,8 @@ _lock = threading.Lock()
 
 
 def _compile(alias: str) -> _Compiled:
-    user_fields = {field.name for field in get_user_model()._meta.concrete_fields}
+    user_model = get_user_model()
+    user_fields = {field.name for field in user_model._meta.concrete_fields}
     queryset = (
         PlatformApiKey.objects.using(alias).usable().select_related("user")
         .filter(lookup_digest=_DIGEST_PLACEHOLDER).order_by()
@@ -90,7 +91,6 @@ def _compile(alias: str) -> _Compiled:
     (user_info,) = info["related_klass_infos"]
     attnames = [column[0].target.attname for column in compiler.select]
     key_positions = dict(zip([attnames[i] for i in info["select_fields"]], info["select_fields"]))
-    user_model = get_user_model()
     user_attnames = [field.attname for field in user_model._meta.concrete_fields]
     user_columns = list(user_info["select_fields"])
     return _Compiled(

@@ -45,6 +45,7 @@ SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL = 1, 2, 3, 4
 SQLITE_OPEN_READONLY, SQLITE_OPEN_URI, SQLITE_OPEN_NOMUTEX = 0x1, 0x40, 0x8000
 SQLITE_TRANSIENT = ctypes.c_void_p(-1)  # SQLite copies bound values
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 FELL_BACK = object()  # read_one could not answer; read the usual way
 
 
@@ -226,6 +227,8 @@ def _bind(stmt, params: list) -> bool:
         if value is None:
             rc = _lib.sqlite3_bind_null(stmt, index)
         elif isinstance(value, (bool, int)):
+            if not _INT64_MIN <= value <= _INT64_MAX:  # ctypes would wrap it round silently
+                return False
             rc = _lib.sqlite3_bind_int64(stmt, index, int(value))
         elif isinstance(value, float):
             rc = _lib.sqlite3_bind_double(stmt, index, value)

@@ -64,6 +64,7 @@ def test_what_it_cannot_answer_it_leaves_to_the_sqlite3_module(database):
     path, writer = database
     assert read_one(str(path), "SELECT * FROM missing WHERE id = ?", [1], owner=writer) is FELL_BACK
     assert read_one(str(path), SELECT, [decimal.Decimal("1")], owner=writer) is FELL_BACK  # needs an adapter
+    assert read_one(str(path), SELECT, [2**64], owner=writer) is FELL_BACK  # ctypes would bind 0; the module raises OverflowError
     assert read_one(str(path), 'SELECT id AS "id [bool]" FROM t WHERE id = ?', [1], owner=writer) is FELL_BACK
     assert read_one(str(tmp := path.with_name("none") / "x.sqlite3"), SELECT, [1], owner=writer) is FELL_BACK
     assert not tmp.exists()  # read-only: never creates a file
