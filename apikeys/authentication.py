@@ -10,6 +10,17 @@ Bad keys are counted per client address (never per key: the key is the secret) i
 Django's cache, which is Redis when REDIS_URL is set, so every server process shares
 the count. Past the ``invalid_apikey`` rate an address gets 429 before any lookup,
 even for a good key: otherwise a guesser would still learn when it hit.
+
+Reading the shared count on every request would put a Redis round trip in front of
+every good key, the most common request there is (bench/api_throughput.py measured it
+at a quarter of ping's cost on PostgreSQL + Redis). So each process remembers the count
+it last read or wrote per address and reads the shared one again only once that is
+``INVALID_APIKEY_RECHECK_SECONDS`` old. A process's own failures count at once (the
+increment returns the new count); failures in *other* processes reach it within the
+recheck interval. Bad keys still increment the shared count every time, so 429 for bad
+keys is exact across processes; only a good key from an address that another process
+has just blocked may still pass for up to that interval. ``0`` reads the shared count
+on every request.
 """
 from __future__ import annotations
 
@@ -17,6 +28,7 @@ import functools
 import logging
 import time
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.core.cache import cache
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -26,6 +38,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from apikeys import verification
+from apikeys.conf import app_settings
 from apikeys.verification import INVALID_KEY_MESSAGE, VerifiedKey
 
 logger = logging.getLogger(__name__)
@@ -89,11 +102,22 @@ def _parsed_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip()[0].lower()]
 
 
-class InvalidKeyCounter:
-    """Fixed-window count of bad keys per client address, in the shared cache."""
+class _Seen(NamedTuple):
+    """A count of one address's failures in one window, as of ``at`` (time.time())."""
 
-    def __init__(self, scope: str = THROTTLE_SCOPE) -> None:
+    at: float
+    window: int
+    count: int
+
+
+class InvalidKeyCounter:
+    """Fixed-window count of bad keys per client address, in the shared cache, with this
+    process's last sight of each address's count in front of it (see the module doc)."""
+
+    def __init__(self, scope: str = THROTTLE_SCOPE, remembered: int = 10_000) -> None:
         self.scope = scope
+        self.remembered = remembered  # addresses; past it the oldest sights go first
+        self._seen: dict[str, _Seen] = {}
 
     def rate(self) -> tuple[int, int] | None:
         """(allowed failures, window seconds) from DEFAULT_THROTTLE_RATES, read now."""
@@ -111,21 +135,53 @@ class InvalidKeyCounter:
         allowed, seconds = rate
         now = time.time()
         window = int(now // seconds)
-        if (cache.get(self._key(ident, window)) or 0) < allowed:
-            return None
-        return max(1, int((window + 1) * seconds - now))
+        seen = self._seen.get(ident)
+        # Negative age: the wall clock went back; read again rather than trust it longer.
+        if seen is None or seen.window != window or not 0 <= now - seen.at < app_settings.INVALID_APIKEY_RECHECK_SECONDS:
+            seen = self._remember(ident, _Seen(now, window, cache.get(self._key(ident, window)) or 0))
+        return None if seen.count < allowed else _seconds_left(window, seconds, now)
 
-    def record_failure(self, ident: str) -> None:
+    def record_failure(self, ident: str) -> int | None:
+        """Count one bad key; seconds to wait if that one is past the limit, else None.
+
+        A process that has not yet seen another's failures lets a bad key through to the
+        lookup, but the count it gets back is the shared one, so it still answers 429.
+        """
         rate = self.rate()
         if rate is None:
-            return
-        seconds = rate[1]
-        key = self._key(ident, int(time.time() // seconds))
+            return None
+        allowed, seconds = rate
+        now = time.time()
+        window = int(now // seconds)
+        key = self._key(ident, window)
         cache.add(key, 0, timeout=seconds + 1)
         try:
-            cache.incr(key)
+            count = cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=seconds + 1)
+            count = 1
+        self._remember(ident, _Seen(now, window, count))
+        return _seconds_left(window, seconds, now) if count > allowed else None
+
+    def forget(self) -> None:
+        """Drop every remembered count (the shared ones are untouched)."""
+        self._seen.clear()
+
+    def _remember(self, ident: str, seen: _Seen) -> _Seen:
+        # Plain dict operations, each atomic under the GIL: request threads share this
+        # without a lock. Two threads racing here may leave the older of two counts; that
+        # is as stale as the recheck interval already allows, and bad keys still count exactly.
+        seen_by_ident = self._seen
+        if len(seen_by_ident) >= self.remembered and ident not in seen_by_ident:
+            for oldest in list(seen_by_ident)[: max(1, self.remembered // 10)]:
+                seen_by_ident.pop(oldest, None)
+        seen_by_ident.pop(ident, None)  # re-inserted last: dict order is age order
+        seen_by_ident[ident] = seen
+        return seen
+
+
+def _seconds_left(window: int, seconds: int, now: float) -> int:
+    return max(1, int((window + 1) * seconds - now))
 
 
 invalid_keys = InvalidKeyCounter()
@@ -144,8 +200,10 @@ class PlatformKeyAuthentication(BaseAuthentication):
             raise TooManyInvalidKeys(wait=wait)
         verified = verification.verify(presented)
         if verified is None:
-            invalid_keys.record_failure(ident)
+            wait = invalid_keys.record_failure(ident)
             logger.info("invalid platform key from %s", ident)
+            if wait is not None:
+                raise TooManyInvalidKeys(wait=wait)
             raise InvalidApiKey()
         return verified.user, verified
 

@@ -72,7 +72,7 @@ def warm_up(targets: dict[str, Request], requests_each: int = 50) -> None:
 def interleaved(targets: dict[str, Request], *, rounds: int, threads: int, seconds: float) -> dict[str, dict]:
     """Each target for ``seconds`` per round; even rounds in order, odd rounds reversed."""
     names = list(targets)
-    totals = {name: {"count": 0, "elapsed": 0.0, "latencies": []} for name in names}
+    totals = {name: {"count": 0, "elapsed": 0.0, "latencies": [], "rounds": []} for name in names}
     for round_number in range(rounds):
         order = names if round_number % 2 == 0 else names[::-1]
         for name in order:
@@ -80,18 +80,20 @@ def interleaved(targets: dict[str, Request], *, rounds: int, threads: int, secon
             totals[name]["count"] += count
             totals[name]["elapsed"] += elapsed
             totals[name]["latencies"] += latencies
+            totals[name]["rounds"].append(count / elapsed)
         print(f"round {round_number + 1}/{rounds} done", flush=True)
     return totals
 
 
 def summarise(totals: dict[str, dict]) -> dict[str, dict]:
-    """Per target: requests/s, p50, p99 (ms) and the request count."""
+    """Per target: requests/s, p50, p99 (ms), the request count and requests/s per round."""
     return {
         name: {
             "rps": t["count"] / t["elapsed"],
             "p50": statistics.median(t["latencies"]),
             "p99": percentile(t["latencies"], 0.99),
             "n": t["count"],
+            "rounds": t.get("rounds", []),
         }
         for name, t in totals.items()
     }

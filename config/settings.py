@@ -207,6 +207,8 @@ ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=4)
 PLATFORM_KEY_MEMO_SIZE = env.int("PLATFORM_KEY_MEMO_SIZE", default=10000)
 PLATFORM_KEY_LAST_USED_INTERVAL = env.int("PLATFORM_KEY_LAST_USED_INTERVAL", default=60)
 SERVICE_KEY_LAST_USED_INTERVAL = env.int("SERVICE_KEY_LAST_USED_INTERVAL", default=60)
+# How stale a process's view of another process's bad-key count may get (apikeys/authentication.py).
+INVALID_APIKEY_RECHECK_SECONDS = env.float("INVALID_APIKEY_RECHECK_SECONDS", default=1.0)
 
 # --- External providers (service key tests, agents) -----------------------------------
 GOOGLE_API_BASE_URL = env.str("GOOGLE_API_BASE_URL", default="https://generativelanguage.googleapis.com")

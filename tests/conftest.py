@@ -8,21 +8,24 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apikeys import verification
+from apikeys.authentication import invalid_keys
 
 
 @pytest.fixture(autouse=True)
 def _cheap_argon2_and_clean_state(settings):
     """Argon2 at minimum cost (the algorithm is the same; only its work factor drops),
     users' passwords hashed without PBKDF2's deliberate slowness (no test is about it),
-    an empty verification memo and an empty cache for every test."""
+    an empty verification memo, no remembered bad-key counts and an empty cache for every test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ARGON2_TIME_COST = 1
     settings.ARGON2_MEMORY_COST = 1024
     settings.ARGON2_PARALLELISM = 1
     verification.memo.clear()
+    invalid_keys.forget()
     cache.clear()
     yield
     verification.memo.clear()
+    invalid_keys.forget()
     cache.clear()
 
 

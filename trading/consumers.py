@@ -49,13 +49,13 @@ def client_ident(scope: dict) -> str:
 @database_sync_to_async
 def _verify(presented: str, ident: str):
     """(verified key, its current digest), None for a bad key, or THROTTLED when this
-    address is past the invalid_apikey rate (then nothing is looked up at all)."""
+    address is past the invalid_apikey rate: known before (then nothing is looked up) or
+    learnt from the shared count this bad key raised."""
     if invalid_keys.retry_after(ident) is not None:
         return THROTTLED
     verified = verification.verify(presented)
     if verified is None:
-        invalid_keys.record_failure(ident)
-        return None
+        return THROTTLED if invalid_keys.record_failure(ident) is not None else None
     digest = crypto.lookup_digest(presented, crypto.peppers()[0])
     return verified, digest
 

@@ -159,6 +159,82 @@ def test_the_throttle_window_passes(anon, platform_key, invalid_key_rate, monkey
     assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's wall clock, held 5 s into a minute window and moved by hand."""
+    import time as time_module
+
+    now = {"t": (time_module.time() // 60) * 60 + 5}
+    monkeypatch.setattr("apikeys.authentication.time.time", lambda: now["t"])
+    return now
+
+
+def _another_process_counts(failures: int, ident: str = "127.0.0.1") -> None:
+    """What a second server process does with the shared cache: its own counter object."""
+    from apikeys.authentication import InvalidKeyCounter
+
+    other = InvalidKeyCounter()
+    for _ in range(failures):
+        other.record_failure(ident)
+
+
+def test_a_block_made_by_another_process_reaches_a_good_key_within_the_recheck_interval(
+    anon, platform_key, invalid_key_rate, clock, settings
+):
+    settings.INVALID_APIKEY_RECHECK_SECONDS = 1.0
+    invalid_key_rate("3/min")
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+    _another_process_counts(3)
+    clock["t"] += 0.5  # this process's last look at the count is half a second old
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+    clock["t"] += 0.6
+    refused = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key)
+    assert refused.status_code == 429 and "Too many invalid API keys" in refused.json()["message"]
+
+
+def test_a_bad_key_past_the_shared_limit_gets_429_however_stale_this_process_is(
+    anon, platform_key, invalid_key_rate, clock, settings
+):
+    settings.INVALID_APIKEY_RECHECK_SECONDS = 60.0
+    invalid_key_rate("3/min")
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200  # remembers 0
+    _another_process_counts(3)
+    throttled = anon.get("/api/v1/ping", HTTP_X_API_KEY="4" * 64)
+    assert throttled.status_code == 429 and 1 <= int(throttled["Retry-After"]) <= 55
+    # ...and that count is now this process's view too: the good key waits as well.
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
+
+
+def test_with_a_recheck_interval_of_zero_every_request_reads_the_shared_count(
+    anon, platform_key, invalid_key_rate, clock, settings
+):
+    settings.INVALID_APIKEY_RECHECK_SECONDS = 0
+    invalid_key_rate("3/min")
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+    _another_process_counts(3)
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
+
+
+def test_a_clock_set_back_makes_the_count_read_again(anon, platform_key, invalid_key_rate, clock, settings):
+    settings.INVALID_APIKEY_RECHECK_SECONDS = 1.0
+    invalid_key_rate("3/min")
+    clock["t"] += 30
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+    _another_process_counts(3)
+    clock["t"] -= 10  # same window, but "seen in the future": not trusted
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
+
+
+def test_the_remembered_counts_are_bounded_and_keep_the_newest():
+    from apikeys.authentication import InvalidKeyCounter
+
+    counter = InvalidKeyCounter(remembered=10)
+    for n in range(25):
+        counter.record_failure(f"198.51.100.{n}")
+    assert len(counter._seen) <= 10
+    assert "198.51.100.24" in counter._seen and "198.51.100.0" not in counter._seen
+
+
 def test_last_used_at_is_written_at_most_once_a_minute(anon, user, platform_key, settings):
     settings.PLATFORM_KEY_LAST_USED_INTERVAL = 60
     anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key)

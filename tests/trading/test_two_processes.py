@@ -1,5 +1,6 @@
 """Two daphne processes over one database and one Redis: what is done through one is
-seen by the other at once (revocations, order events, the bad-key throttle), and both
+seen by the other at once (revocations, order events, bad keys past the throttle), an
+address blocked through one is refused a good key by the other within a second, and both
 stream ticks. Skipped when no Redis answers on 127.0.0.1:6379 (or at REDIS_URL)."""
 from __future__ import annotations
 
@@ -148,3 +149,18 @@ def test_the_bad_key_throttle_counts_across_both_processes(cluster):
         ]
     # 6 bad keys per minute from one IP across both processes, then 429 from either.
     assert codes[:6] == [403] * 6 and codes[6:] == [429, 429]
+
+
+def test_an_address_blocked_through_one_process_is_refused_a_good_key_by_the_other(cluster):
+    a, b = cluster
+    key = a.seed_key("blocked-elsewhere")
+    if time.time() % 60 > 54:  # keep the whole test inside one throttle window
+        time.sleep(60.5 - time.time() % 60)
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.78")) as client:
+        # b serves this address once, so it holds a (clean) view of its bad-key count.
+        assert client.get(f"{b.url}/api/v1/ping", headers={"X-API-KEY": key}).status_code == 200
+        codes = [client.post(f"{a.url}/api/v1/ping", json={"apikey": "f" * 64}).status_code for _ in range(7)]
+        assert codes == [403] * 6 + [429]
+        time.sleep(1.2)  # INVALID_APIKEY_RECHECK_SECONDS, 1 s by default: b's view is now too old
+        for server in (b, a):
+            assert client.get(f"{server.url}/api/v1/ping", headers={"X-API-KEY": key}).status_code == 429
