@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import environ
+from config.env import Env
 
 from config import mandatory
 from config.envfile import load_into_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = Env()
 load_into_environment()  # .env, or KEYWARD_ENV_FILE (tests, unusual installs), under the environment
 
 DEBUG = env.bool("DEBUG", default=False)

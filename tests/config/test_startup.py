@@ -74,3 +74,30 @@ def test_the_asgi_application_loads_every_view_and_freezes_start_up_objects(tmp_
     assert result.returncode == 0, result.stderr
     frozen, trading_views, agents_views = result.stdout.split()
     assert int(frozen) > 50_000 and trading_views == agents_views == "True"
+
+
+@pytest.mark.parametrize(
+    "variable,value,kind",
+    [
+        ("CONN_MAX_AGE", "1.5", "a whole number"),
+        ("REQUEST_THREADS_KEPT", "twenty-kept", "a whole number"),
+        ("INVALID_APIKEY_RECHECK_SECONDS", "qqq-seconds", "a number"),
+        ("HTTPS_ONLY", "ture", "true or false"),  # would have read as False: no HTTPS protections
+        ("DEBUG", "maybe", "true or false"),
+        ("DATABASE_URL", "not-a-url", "a database URL"),
+        ("DATABASE_URL", "postgres://keyward:s3cret-db-pw@db:port/keyward", "a database URL"),
+    ],
+)
+def test_an_unreadable_setting_stops_start_up_naming_the_variable_and_its_kind(variable, value, kind):
+    result = run_python(SETUP, strong_env(**{variable: value}))
+    assert result.returncode != 0 and "started" not in result.stdout
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("django.core.exceptions.ImproperlyConfigured: ")
+    assert variable in message and kind in message
+    assert value not in result.stderr  # a database URL can carry a password
+
+
+@pytest.mark.parametrize("value", ["true", "False", "on", "off", "1", "0", "yes", "no", ""])
+def test_the_usual_ways_of_writing_a_boolean_still_start(value):
+    result = run_python(SETUP, strong_env(HTTPS_ONLY=value))
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,53 @@
+"""Settings read from the environment, refusing what cannot be read as meant.
+
+django-environ answers a value it cannot cast with a bare ``ValueError`` ("invalid
+literal for int() with base 10: 'x'") that names neither the variable nor what it
+should be, so an operator gets a traceback to decode. Worse, it reads any word it does
+not know as a boolean False: ``HTTPS_ONLY=ture`` or ``HTTPS_ONLY=maybe`` would quietly
+serve without HTTPS protections. This ``Env`` stops start-up instead, with an
+``ImproperlyConfigured`` that names the variable and the kind of value it takes. The
+value itself stays out of the message: some of these variables hold secrets.
+"""
+from __future__ import annotations
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+FALSE_STRINGS = ("false", "off", "no", "n", "0", "")  # empty: "DEBUG=" in .env
+
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number"}
+
+
+class Env(environ.Env):
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError:
+            # ``from None``: the original error quotes the value.
+            raise ImproperlyConfigured(f"{var} must be {_kind(cast)}; fix it in .env or the environment") from None
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is bool and isinstance(value, str):
+            word = value.lower().strip()
+            if word not in cls.BOOLEAN_TRUE_STRINGS and word not in FALSE_STRINGS and not word.lstrip("+-").isdigit():
+                raise ValueError("not a boolean")
+        return super().parse_value(value, cast)
+
+    def db_url(self, var=environ.Env.DEFAULT_DATABASE_ENV, default=environ.Env.NOTSET, engine=None):
+        try:
+            config = super().db_url(var, default=default, engine=engine)
+        except ValueError:
+            config = {}
+        if "ENGINE" not in config:  # an unknown scheme comes back without one
+            raise ImproperlyConfigured(f"{var} must be a database URL such as postgres://user@host:5432/name "
+                                       f"or sqlite:////path/to/db.sqlite3")
+        return config
+
+    db = db_url
+
+
+def _kind(cast) -> str:
+    if isinstance(cast, list) and cast:
+        return f"a comma-separated list of {_KINDS.get(cast[0], 'values')}"
+    return _KINDS.get(cast, "a valid value")
