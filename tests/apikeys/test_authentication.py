@@ -178,13 +178,24 @@ def _another_process_counts(failures: int, ident: str = "127.0.0.1") -> None:
         other.record_failure(ident)
 
 
+@pytest.fixture
+def blocked_elsewhere(anon, platform_key, invalid_key_rate, settings):
+    """This process serves a good key (so it holds a count of 0 for the address), then
+    another process counts the address up to the 3/min limit."""
+
+    def block(recheck_seconds: float) -> None:
+        settings.INVALID_APIKEY_RECHECK_SECONDS = recheck_seconds
+        invalid_key_rate("3/min")
+        assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
+        _another_process_counts(3)
+
+    return block
+
+
 def test_a_block_made_by_another_process_reaches_a_good_key_within_the_recheck_interval(
-    anon, platform_key, invalid_key_rate, clock, settings
+    anon, platform_key, blocked_elsewhere, clock
 ):
-    settings.INVALID_APIKEY_RECHECK_SECONDS = 1.0
-    invalid_key_rate("3/min")
-    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
-    _another_process_counts(3)
+    blocked_elsewhere(1.0)
     clock["t"] += 0.5  # this process's last look at the count is half a second old
     assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
     clock["t"] += 0.6
@@ -193,12 +204,9 @@ def test_a_block_made_by_another_process_reaches_a_good_key_within_the_recheck_i
 
 
 def test_a_bad_key_past_the_shared_limit_gets_429_however_stale_this_process_is(
-    anon, platform_key, invalid_key_rate, clock, settings
+    anon, platform_key, blocked_elsewhere, clock
 ):
-    settings.INVALID_APIKEY_RECHECK_SECONDS = 60.0
-    invalid_key_rate("3/min")
-    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200  # remembers 0
-    _another_process_counts(3)
+    blocked_elsewhere(60.0)
     throttled = anon.get("/api/v1/ping", HTTP_X_API_KEY="4" * 64)
     assert throttled.status_code == 429 and 1 <= int(throttled["Retry-After"]) <= 55
     # ...and that count is now this process's view too: the good key waits as well.
@@ -206,21 +214,15 @@ def test_a_bad_key_past_the_shared_limit_gets_429_however_stale_this_process_is(
 
 
 def test_with_a_recheck_interval_of_zero_every_request_reads_the_shared_count(
-    anon, platform_key, invalid_key_rate, clock, settings
+    anon, platform_key, blocked_elsewhere, clock
 ):
-    settings.INVALID_APIKEY_RECHECK_SECONDS = 0
-    invalid_key_rate("3/min")
-    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
-    _another_process_counts(3)
+    blocked_elsewhere(0)
     assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
 
 
-def test_a_clock_set_back_makes_the_count_read_again(anon, platform_key, invalid_key_rate, clock, settings):
-    settings.INVALID_APIKEY_RECHECK_SECONDS = 1.0
-    invalid_key_rate("3/min")
+def test_a_clock_set_back_makes_the_count_read_again(anon, platform_key, blocked_elsewhere, clock):
     clock["t"] += 30
-    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 200
-    _another_process_counts(3)
+    blocked_elsewhere(1.0)
     clock["t"] -= 10  # same window, but "seen in the future": not trusted
     assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
 
