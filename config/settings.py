@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from config.env import Env
-
 from config import mandatory
+from config.env import Env
 from config.envfile import load_into_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
