@@ -93,7 +93,7 @@ def summarise(totals: dict[str, dict]) -> dict[str, dict]:
             "p50": statistics.median(t["latencies"]),
             "p99": percentile(t["latencies"], 0.99),
             "n": t["count"],
-            "rounds": t.get("rounds", []),
+            "rounds": t["rounds"],
         }
         for name, t in totals.items()
     }

@@ -24,7 +24,8 @@ class Env(environ.Env):
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except ValueError:
             # ``from None``: the original error quotes the value.
-            raise ImproperlyConfigured(f"{var} must be {_kind(cast)}; fix it in .env or the environment") from None
+            kind = _KINDS.get(cast, "a valid value")
+            raise ImproperlyConfigured(f"{var} must be {kind}; fix it in .env or the environment") from None
 
     @classmethod
     def parse_value(cls, value, cast):
@@ -41,13 +42,7 @@ class Env(environ.Env):
             config = {}
         if "ENGINE" not in config:  # an unknown scheme comes back without one
             raise ImproperlyConfigured(f"{var} must be a database URL such as postgres://user@host:5432/name "
-                                       f"or sqlite:////path/to/db.sqlite3")
+                                       "or sqlite:////path/to/db.sqlite3")
         return config
 
     db = db_url
-
-
-def _kind(cast) -> str:
-    if isinstance(cast, list) and cast:
-        return f"a comma-separated list of {_KINDS.get(cast[0], 'values')}"
-    return _KINDS.get(cast, "a valid value")
