@@ -91,16 +91,21 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=True):
-    # Under ASGI every request runs in a thread of its own, so persistent connections
-    # (CONN_MAX_AGE) never get reused and each request would pay a new PostgreSQL login
-    # (Django ticket #33497). Django's own psycopg pool hands connections across threads.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool replaces persistent connections
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DATABASE_POOL_MIN", default=2),
-        "max_size": env.int("DATABASE_POOL_MAX", default=20),
-        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
-    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, checking a connection before each request without a round trip
+    # when the server has sent nothing (config/postgresql/base.py says why that is enough).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    if env.bool("DATABASE_POOL", default=True):
+        # A process keeps some request threads, each with its connection, but runs as many
+        # as there are requests at once (config/request_threads.py). The pool bounds how
+        # many connections a process opens and hands them from thread to thread.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool replaces persistent connections
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the backend checks, not the pool
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=20),
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers (orders, key tests) under daphne's threads: a deferred transaction
     # that reads and then writes fails at once with "database is locked" when another

@@ -14,25 +14,11 @@ from django.db import connection, connections
 from django.db.backends.signals import connection_created
 from django.utils.deprecation import MiddlewareMixin
 
-from apikeys import services
 from config import request_threads
 from config.request_threads import RequestThread, RequestThreads, ThreadReusingASGIHandler
 from tests.support.asgi import asgi_request
 
 POOLED = "pool" in connection.settings_dict.get("OPTIONS", {})
-
-
-@pytest.fixture
-def handler():
-    built = ThreadReusingASGIHandler()
-    yield built
-    built.threads.close(wait=True)  # kept threads close their database connections
-
-
-@pytest.fixture
-def platform_key(transactional_db, django_user_model) -> str:
-    user = django_user_model.objects.create_user(username="threads", password="x")
-    return services.platform_key_regenerate(user=user)[1]
 
 
 class _record(list):
@@ -50,11 +36,11 @@ class _record(list):
         self._signal.disconnect(self._receive)
 
 
-async def test_successive_requests_run_on_one_kept_thread(handler, platform_key):
+async def test_successive_requests_run_on_one_kept_thread(handler, committed_key):
     started = _record(request_started)
     try:
         for _ in range(5):
-            status, body = await asgi_request(handler, "/api/v1/ping", [(b"x-api-key", platform_key.encode())])
+            status, body = await asgi_request(handler, "/api/v1/ping", [(b"x-api-key", committed_key.encode())])
             assert (status, b"pong" in body) == (200, True)
     finally:
         started.disconnect()
@@ -64,19 +50,19 @@ async def test_successive_requests_run_on_one_kept_thread(handler, platform_key)
 
 
 @pytest.mark.skipif(POOLED, reason="on PostgreSQL the pool, not the thread, keeps connections between requests")
-async def test_database_connection_is_opened_once_for_successive_requests(handler, platform_key):
+async def test_database_connection_is_opened_once_for_successive_requests(handler, committed_key):
     opened = _record(connection_created)
     try:
         for _ in range(5):
-            status, _body = await asgi_request(handler, "/api/v1/ping", [(b"x-api-key", platform_key.encode())])
+            status, _body = await asgi_request(handler, "/api/v1/ping", [(b"x-api-key", committed_key.encode())])
             assert status == 200
     finally:
         opened.disconnect()
     assert len(opened) == 1, f"{len(opened)} database connections for 5 requests"
 
 
-async def test_concurrent_requests_each_get_a_thread(handler, platform_key):
-    headers = [(b"x-api-key", platform_key.encode())]
+async def test_concurrent_requests_each_get_a_thread(handler, committed_key):
+    headers = [(b"x-api-key", committed_key.encode())]
     # First use stamps last_used_at; after it the six only read (SQLite's in-memory
     # test database refuses concurrent writers from threads outright).
     assert (await asgi_request(handler, "/api/v1/ping", headers))[0] == 200
