@@ -126,3 +126,10 @@ def test_a_nonce_asked_for_after_the_header_is_written_is_refused():
     request, _response = _through(CSPMiddleware)
     with pytest.raises(CSPNonceError):
         str(request.csp_nonce)
+
+
+def test_excluded_url_prefixes_are_still_left_without_a_header(settings):
+    from config.csp import CSPMiddleware
+
+    settings.CONTENT_SECURITY_POLICY = {**settings.CONTENT_SECURITY_POLICY, "EXCLUDE_URL_PREFIXES": ["/healthz"]}
+    assert "Content-Security-Policy" not in _through(CSPMiddleware)[1]
