@@ -51,6 +51,11 @@ def looks_like_platform_key(value: object) -> bool:
     return isinstance(value, str) and _PLATFORM_KEY_SHAPE.fullmatch(value) is not None
 
 
+def current_pepper() -> str:
+    """The pepper new hashes and digests are made with."""
+    return app_settings.API_KEY_PEPPER
+
+
 def peppers() -> list[str]:
     """The current pepper first, then any previous ones still accepted."""
     return list(peppers_in_turn())

@@ -76,7 +76,7 @@ class EncryptedTextField(models.TextField):
 class _HashAttribute(DeferredAttribute):
     def __set__(self, instance, value):
         if value is not None and value != "" and not isinstance(value, ArgonHash):
-            value = ArgonHash(crypto.hasher().encode(str(value), crypto.peppers()[0]))
+            value = ArgonHash(crypto.hasher().encode(str(value), crypto.current_pepper()))
         instance.__dict__[self.field.attname] = value
 
 

@@ -58,7 +58,7 @@ class PlatformApiKey(models.Model):
         """Store ``plaintext`` in all three forms under the current pepper."""
         self.key_hash = plaintext  # PepperedHashField hashes on assignment
         self.key_encrypted = plaintext  # EncryptedTextField encrypts on save
-        self.lookup_digest = crypto.lookup_digest(plaintext, crypto.peppers()[0])
+        self.lookup_digest = crypto.lookup_digest(plaintext, crypto.current_pepper())
 
     def clear_secret(self) -> None:
         self.key_hash = None

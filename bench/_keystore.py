@@ -43,7 +43,7 @@ def fill_to(n: int) -> None:
     have = PlatformApiKey.objects.count()
     if have >= n:
         return
-    pepper = crypto.peppers()[0]
+    pepper = crypto.current_pepper()
     filler_hash = ArgonHash(crypto.hasher().encode(secrets.token_hex(32), pepper))
     filler_token = Ciphertext(crypto.encrypt(secrets.token_hex(32)))
     for start in range(have, n, 2000):

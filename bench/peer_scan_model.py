@@ -45,7 +45,7 @@ def scan_verify(presented: str) -> int | None:
     from apikeys import crypto
     from apikeys.models import PlatformApiKey
 
-    pepper, hasher = crypto.peppers()[0], crypto.hasher()
+    pepper, hasher = crypto.current_pepper(), crypto.hasher()
     rows = PlatformApiKey.objects.filter(key_hash__isnull=False).order_by("pk").values_list("pk", "key_hash")
     for pk, stored in rows:
         if hasher.verify(presented, pepper, stored):

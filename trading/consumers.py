@@ -56,7 +56,7 @@ def _verify(presented: str, ident: str):
     verified = verification.verify(presented)
     if verified is None:
         return THROTTLED if invalid_keys.record_failure(ident) is not None else None
-    digest = crypto.lookup_digest(presented, crypto.peppers()[0])
+    digest = crypto.lookup_digest(presented, crypto.current_pepper())
     return verified, digest
 
 

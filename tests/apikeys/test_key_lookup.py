@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def digest_of(key: str) -> str:
-    return crypto.lookup_digest(key, crypto.peppers()[0])
+    return crypto.lookup_digest(key, crypto.current_pepper())
 
 
 def test_the_row_and_its_owner_match_the_orm(user, platform_key):
