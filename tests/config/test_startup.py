@@ -1,6 +1,8 @@
 """Start-up refuses missing or weak secrets, naming the variable and never its value."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.processes import run_manage, run_python, strong_env
@@ -101,3 +103,17 @@ def test_an_unreadable_setting_stops_start_up_naming_the_variable_and_its_kind(v
 def test_the_usual_ways_of_writing_a_boolean_still_start(value):
     result = run_python(SETUP, strong_env(HTTPS_ONLY=value))
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("pool, health_checks, max_age", [("True", False, 0), ("False", True, 60)])
+def test_a_postgresql_url_gets_the_backend_that_checks_without_a_round_trip(pool, health_checks, max_age):
+    """config/postgresql checks a pooled connection itself, so the pool must get no check of
+    its own (CONN_HEALTH_CHECKS off); a kept connection is checked through Django's health
+    checks (on). Settings only: nothing connects here."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(json.dumps([d['ENGINE'], 'pool' in d.get('OPTIONS', {}), d['CONN_HEALTH_CHECKS'], d['CONN_MAX_AGE']]))"
+    )
+    result = run_python(code, strong_env(DATABASE_URL="postgres://keyward@127.0.0.1:5432/keyward", DATABASE_POOL=pool))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["config.postgresql", pool == "True", health_checks, max_age]
