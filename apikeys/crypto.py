@@ -56,13 +56,9 @@ def current_pepper() -> str:
     return app_settings.API_KEY_PEPPER
 
 
-def peppers() -> list[str]:
-    """The current pepper first, then any previous ones still accepted."""
-    return list(peppers_in_turn())
-
-
 def peppers_in_turn() -> Iterator[str]:
-    """``peppers()``, the previous ones read only if the current one found nothing."""
+    """The current pepper first, then any previous ones still accepted, each read only
+    if the one before found nothing."""
     yield app_settings.API_KEY_PEPPER
     yield from app_settings.API_KEY_PEPPER_PREVIOUS
 

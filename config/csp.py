@@ -24,7 +24,7 @@ from django.dispatch import receiver
 _RESPONSE_OVERRIDES = tuple(
     f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace", "exempt") for suffix in ("", "_ro")
 )
-_SETTINGS = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY", "DEBUG")
+_SETTINGS = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")  # DEBUG is read per response
 
 _UNBUILT = object()
 _headers: list[tuple[str, str]] | None | object = _UNBUILT

@@ -59,11 +59,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         """From the pool, checked here rather than by the pool. Settings turn
         ``CONN_HEALTH_CHECKS`` off when pooling, so that Django gives the pool no check of
-        its own (a round trip per checkout). A dropped connection is closed and handed back,
-        which makes the pool discard it and open another, and the next one is tried."""
+        its own (a round trip per checkout); left on, the pool has checked it already. A
+        dropped connection is closed and handed back, which makes the pool discard it and
+        open another, and the next one is tried."""
         connection = super().get_new_connection(conn_params)
         pool = self.pool
-        if pool is None:
+        if pool is None or self.settings_dict["CONN_HEALTH_CHECKS"]:
             return connection
         for _ in range(pool.max_size):
             if server_is_silent(connection) or answers(connection):

@@ -27,13 +27,13 @@ def wrappers(transactional_db) -> Iterator:
     Django's health checks, or from a pool of one (so a checkout is the same connection)."""
     made = []
 
-    def make(*, pooled: bool) -> DatabaseWrapper:
+    def make(*, pooled: bool, pool_checks: bool = False) -> DatabaseWrapper:
         settings = copy.deepcopy(connection.settings_dict)
         options = settings.setdefault("OPTIONS", {})
         options.pop("pool", None)
         if pooled:
             options["pool"] = {"min_size": 1, "max_size": 1, "timeout": 10}
-        settings.update(CONN_MAX_AGE=0 if pooled else 60, CONN_HEALTH_CHECKS=not pooled)
+        settings.update(CONN_MAX_AGE=0 if pooled else 60, CONN_HEALTH_CHECKS=pool_checks or not pooled)
         wrapper = DatabaseWrapper(settings, alias=f"check-{uuid.uuid4().hex[:8]}")
         made.append(wrapper)
         return wrapper
@@ -105,8 +105,11 @@ def test_a_pooled_checkout_does_not_ask_the_server(wrappers):
     assert checked == []
 
 
-def test_a_pooled_connection_the_server_dropped_is_not_handed_out(wrappers):
-    db = wrappers(pooled=True)
+@pytest.mark.parametrize("pool_checks", [False, True], ids=["checked here", "checked by the pool"])
+def test_a_pooled_connection_the_server_dropped_is_not_handed_out(wrappers, pool_checks):
+    """As settings pool (CONN_HEALTH_CHECKS off: the backend checks), and with the pool's
+    own check left on (the backend then leaves it to the pool)."""
+    db = wrappers(pooled=True, pool_checks=pool_checks)
     db.connect()
     raw, dropped = db.connection, db.connection.info.backend_pid
     db.close()
