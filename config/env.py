@@ -4,11 +4,16 @@ django-environ answers a value it cannot cast with a bare ``ValueError`` ("inval
 literal for int() with base 10: 'x'") that names neither the variable nor what it
 should be, so an operator gets a traceback to decode. Worse, it reads any word it does
 not know as a boolean False: ``HTTPS_ONLY=ture`` or ``HTTPS_ONLY=maybe`` would quietly
-serve without HTTPS protections. This ``Env`` stops start-up instead, with an
+serve without HTTPS protections. Its floats are as lenient: it drops every character
+that is not a digit, a comma, a dot or a minus and reads the last comma or dot as the
+decimal point, so ``SANDBOX_STARTING_CASH=1,000,000`` gave 1000.0 and ``1e3`` gave 13.0.
+This ``Env`` stops start-up instead, with an
 ``ImproperlyConfigured`` that names the variable and the kind of value it takes. The
 value itself stays out of the message: some of these variables hold secrets.
 """
 from __future__ import annotations
+
+import math
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -33,6 +38,8 @@ class Env(environ.Env):
             word = value.lower().strip()
             if word not in cls.BOOLEAN_TRUE_STRINGS and word not in FALSE_STRINGS and not word.lstrip("+-").isdigit():
                 raise ValueError("not a boolean")
+        if cast is float and isinstance(value, str):
+            return _finite_float(value)
         return super().parse_value(value, cast)
 
     def db_url(self, var=environ.Env.DEFAULT_DATABASE_ENV, default=environ.Env.NOTSET, engine=None):
@@ -46,3 +53,12 @@ class Env(environ.Env):
         return config
 
     db = db_url
+
+
+def _finite_float(value: str) -> float:
+    """Python's own float syntax (``2.5``, ``1e3``, ``1_000_000``), finite only: an
+    ``inf`` timeout or ``nan`` cash balance is a typo, not a setting."""
+    number = float(value.strip())  # ValueError for anything else, "1,000,000" included
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number

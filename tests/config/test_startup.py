@@ -84,6 +84,12 @@ def test_the_asgi_application_loads_every_view_and_freezes_start_up_objects(tmp_
         ("CONN_MAX_AGE", "1.5", "a whole number"),
         ("REQUEST_THREADS_KEPT", "twenty-kept", "a whole number"),
         ("INVALID_APIKEY_RECHECK_SECONDS", "qqq-seconds", "a number"),
+        # django-environ read these as 1000.0, 1.5 and 13.0: start-up with the wrong figure.
+        ("SANDBOX_STARTING_CASH", "1,000,000", "a number"),
+        ("PROVIDER_TIMEOUT_SECONDS", "1,5s", "a number"),
+        ("FEED_TICKS_PER_SECOND", "1x3", "a number"),
+        ("PROVIDER_TIMEOUT_SECONDS", "inf", "a number"),
+        ("SANDBOX_STARTING_CASH", "nan", "a number"),
         ("HTTPS_ONLY", "ture", "true or false"),  # would have read as False: no HTTPS protections
         ("DEBUG", "maybe", "true or false"),
         ("DATABASE_URL", "not-a-url", "a database URL"),
@@ -103,6 +109,18 @@ def test_an_unreadable_setting_stops_start_up_naming_the_variable_and_its_kind(v
 def test_the_usual_ways_of_writing_a_boolean_still_start(value):
     result = run_python(SETUP, strong_env(HTTPS_ONLY=value))
     assert result.returncode == 0, result.stderr
+
+
+def test_numbers_start_as_written():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SANDBOX_STARTING_CASH, s.PROVIDER_TIMEOUT_SECONDS, s.FEED_TICKS_PER_SECOND, s.WS_AUTH_GRACE_SECONDS)"
+    )
+    env = strong_env(SANDBOX_STARTING_CASH="2_500_000", PROVIDER_TIMEOUT_SECONDS=" 2.5 ",
+                     FEED_TICKS_PER_SECOND="1e1", WS_AUTH_GRACE_SECONDS="7")
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2500000.0", "2.5", "10.0", "7.0"]
 
 
 @pytest.mark.parametrize("pool, health_checks, max_age", [("True", False, 0), ("False", True, 60)])
