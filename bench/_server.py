@@ -3,6 +3,7 @@
 ``running_keyward``: a live Keyward (daphne) with the same start-up as the live tests
 (tests/livesupport.py: fresh SQLite, migrated, port handed over with --fd, /healthz
 wait), so a benchmark measures the server people run, not the test client.
+``clients_off_cpus``: this process's threads (the clients) kept off a pinned server's CPUs.
 ``running_raw_broadcaster``: bench/_raw_ws_server.py, the bare `websockets` baseline of
 bench/ws_fanout.py, started the same way (socket bound here, handed over by fd).
 ``rss_kib`` / ``cpu_seconds`` / ``voluntary_switches`` / ``machine_busy_seconds``: a
@@ -73,6 +74,22 @@ def running_raw_broadcaster(ticks_per_second: float, startup_timeout: float = 30
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def clients_off_cpus(server_cpus: str | None) -> Iterator[None]:
+    """While the server is pinned, its clients (this process's threads) keep off its CPUs,
+    as a load generator on another machine would; unpinned, both go where the OS puts them."""
+    if not server_cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    others = before - {int(cpu) for cpu in server_cpus.split(",")}
+    os.sched_setaffinity(0, others or before)  # one CPU only: nowhere else to go
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def rss_kib(pid: int) -> int:

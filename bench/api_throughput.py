@@ -16,18 +16,16 @@ then run beside the clients on the other CPU, as the README's layout leaves them
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import socket
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _load import interleaved, run_round, summarise, warm_up  # noqa: E402
-from _server import cpu_seconds, running_keyward, voluntary_switches  # noqa: E402
+from _server import clients_off_cpus, cpu_seconds, running_keyward, voluntary_switches  # noqa: E402
 
 TARGET_RATIO = 0.8
 COST_SECONDS = 2.0  # per target, for the server CPU / context-switch pass
@@ -62,22 +60,6 @@ def configurations(only_sqlite: bool) -> list[tuple[str, dict]]:
         found.append((f"PostgreSQL (connection pool) + Redis cache, pinned to CPU {cpu} (SERVE_CPUS)",
                       {**shared, "SERVE_CPUS": cpu}))
     return found
-
-
-@contextlib.contextmanager
-def clients_off_cpus(server_cpus: str | None) -> Iterator[None]:
-    """While the server is pinned, its clients (this process's threads) keep off its CPUs,
-    as a load generator on another machine would; unpinned, both go where the OS puts them."""
-    if not server_cpus:
-        yield
-        return
-    before = os.sched_getaffinity(0)
-    others = before - {int(cpu) for cpu in server_cpus.split(",")}
-    os.sched_setaffinity(0, others or before)  # one CPU only: nowhere else to go
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 def make_targets(base: str, key: str) -> dict:
