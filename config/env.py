@@ -7,9 +7,9 @@ not know as a boolean False: ``HTTPS_ONLY=ture`` or ``HTTPS_ONLY=maybe`` would q
 serve without HTTPS protections. Its floats are as lenient: it drops every character
 that is not a digit, a comma, a dot or a minus and reads the last comma or dot as the
 decimal point, so ``SANDBOX_STARTING_CASH=1,000,000`` gave 1000.0 and ``1e3`` gave 13.0.
-This ``Env`` stops start-up instead, with an
-``ImproperlyConfigured`` that names the variable and the kind of value it takes. The
-value itself stays out of the message: some of these variables hold secrets.
+This ``Env`` stops start-up instead, with an ``ImproperlyConfigured`` that names the
+variable and the kind of value it takes. The value itself stays out of the message:
+some of these variables hold secrets.
 """
 from __future__ import annotations
 
