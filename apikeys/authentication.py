@@ -11,6 +11,14 @@ Django's cache, which is Redis when REDIS_URL is set, so every server process sh
 the count. Past the ``invalid_apikey`` rate an address gets 429 before any lookup,
 even for a good key: otherwise a guesser would still learn when it hit.
 
+Except from ``INVALID_APIKEY_SHARED_SOURCES``: addresses that many users share, such as
+TradingView's four webhook senders, which send every user's alerts. Blocking good keys
+there would let one user's mis-keyed alerts stop everyone's for the rest of the window.
+From those addresses a good key is checked and passes past the limit, while bad keys
+still count and get 429. An unknown key still costs no Argon2 (the digest finds no
+row), and the right key is what a guesser from there would learn: the operator who lists
+an address accepts that, against 64 hex digits (256 bits) of key.
+
 Reading the shared count on every request would put a Redis round trip in front of
 every good key, the most common request there is (bench/api_throughput.py measured it
 at a quarter of ping's cost on PostgreSQL + Redis). So each process remembers the count
@@ -25,6 +33,7 @@ on every request.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import time
 from collections.abc import Mapping
@@ -187,6 +196,40 @@ def _seconds_left(window: int, seconds: int, now: float) -> int:
 invalid_keys = InvalidKeyCounter()
 
 
+class KeyCheck(NamedTuple):
+    """Whose key it is (None: refused), and seconds to wait when refused for the address."""
+
+    verified: VerifiedKey | None
+    wait: int | None = None
+
+
+def check_key(presented: object, ident: str) -> KeyCheck:
+    """The bad-key policy both transports share (HTTP here, WebSocket in trading.consumers)."""
+    wait = invalid_keys.retry_after(ident)
+    if wait is not None and not from_shared_source(ident):
+        return KeyCheck(None, wait)
+    verified = verification.verify(presented)
+    if verified is None:
+        logger.info("invalid platform key from %s", ident)
+        return KeyCheck(None, invalid_keys.record_failure(ident))
+    return KeyCheck(verified)
+
+
+def from_shared_source(ident: str) -> bool:
+    """Whether ``ident`` (the client address DRF's throttles see) is in
+    INVALID_APIKEY_SHARED_SOURCES. Only asked of an address past the limit."""
+    networks = app_settings.INVALID_APIKEY_SHARED_SOURCES
+    if not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(ident)
+    except ValueError:  # not an address (a forwarded header can say anything)
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:52.89.214.238
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
 class PlatformKeyAuthentication(BaseAuthentication):
     """Authenticates as the key's owner; ``request.auth`` is the ``VerifiedKey``."""
 
@@ -194,18 +237,10 @@ class PlatformKeyAuthentication(BaseAuthentication):
         presented = presented_key(request)
         if presented is None:
             return None
-        ident = BaseThrottle().get_ident(request)
-        wait = invalid_keys.retry_after(ident)
-        if wait is not None:
-            raise TooManyInvalidKeys(wait=wait)
-        verified = verification.verify(presented)
-        if verified is None:
-            wait = invalid_keys.record_failure(ident)
-            logger.info("invalid platform key from %s", ident)
-            if wait is not None:
-                raise TooManyInvalidKeys(wait=wait)
-            raise InvalidApiKey()
-        return verified.user, verified
+        check = check_key(presented, BaseThrottle().get_ident(request))
+        if check.verified is None:
+            raise InvalidApiKey() if check.wait is None else TooManyInvalidKeys(wait=check.wait)
+        return check.verified.user, check.verified
 
     def authenticate_header(self, request) -> None:
         # No challenge scheme: DRF then answers 403, as OpenAlgo does.

@@ -13,6 +13,7 @@ some of these variables hold secrets.
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 
 import environ
@@ -53,6 +54,17 @@ class Env(environ.Env):
         return config
 
     db = db_url
+
+    def networks(self, var, default=()) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Comma-separated addresses or networks (``52.89.214.238,10.0.0.0/8,2001:db8::/32``)."""
+        try:
+            entries = [entry.strip() for entry in self.list(var, default=list(default))]
+            return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{var} must be IP addresses or networks separated by commas, such as 52.89.214.238,10.0.0.0/8; "
+                "fix it in .env or the environment"
+            ) from None
 
 
 def _finite_float(value: str) -> float:

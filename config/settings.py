@@ -213,6 +213,9 @@ PLATFORM_KEY_LAST_USED_INTERVAL = env.int("PLATFORM_KEY_LAST_USED_INTERVAL", def
 SERVICE_KEY_LAST_USED_INTERVAL = env.int("SERVICE_KEY_LAST_USED_INTERVAL", default=60)
 # How stale a process's view of another process's bad-key count may get (apikeys/authentication.py).
 INVALID_APIKEY_RECHECK_SECONDS = env.float("INVALID_APIKEY_RECHECK_SECONDS", default=1.0)
+# Client addresses many users share (TradingView's webhook senders, a NAT): past the bad-key
+# limit their bad keys still get 429, but a good key is checked and passes.
+INVALID_APIKEY_SHARED_SOURCES = env.networks("INVALID_APIKEY_SHARED_SOURCES", default=())
 
 # --- External providers (service key tests, agents) -----------------------------------
 GOOGLE_API_BASE_URL = env.str("GOOGLE_API_BASE_URL", default="https://generativelanguage.googleapis.com")

@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from rest_framework.throttling import BaseThrottle
 
 from apikeys import crypto, events, verification
-from apikeys.authentication import invalid_keys
+from apikeys.authentication import check_key
 from apikeys.models import PlatformApiKey
 from trading import feed, stream_protocol as proto
 from trading.conf import trading_settings
@@ -51,13 +51,11 @@ def _verify(presented: str, ident: str):
     """(verified key, its current digest), None for a bad key, or THROTTLED when this
     address is past the invalid_apikey rate: known before (then nothing is looked up) or
     learnt from the shared count this bad key raised."""
-    if invalid_keys.retry_after(ident) is not None:
-        return THROTTLED
-    verified = verification.verify(presented)
-    if verified is None:
-        return THROTTLED if invalid_keys.record_failure(ident) is not None else None
+    check = check_key(presented, ident)
+    if check.verified is None:
+        return None if check.wait is None else THROTTLED
     digest = crypto.lookup_digest(presented, crypto.current_pepper())
-    return verified, digest
+    return check.verified, digest
 
 
 @database_sync_to_async

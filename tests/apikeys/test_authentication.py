@@ -2,6 +2,7 @@
 travels, the exact OpenAlgo refusal, the bad-key throttle, and what a bad key costs."""
 from __future__ import annotations
 
+import ipaddress
 import json
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from apikeys import crypto, services
 from apikeys.models import PlatformApiKey
+from tests.trading.support import order_body
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +132,66 @@ def test_a_throttled_address_is_refused_even_with_the_right_key(anon, platform_k
         anon.get("/api/v1/ping", HTTP_X_API_KEY="1" * 64)
     assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key).status_code == 429
     assert argon2_verifies["n"] == 0
+
+
+TRADINGVIEW = "52.89.214.238"  # one of the four addresses TradingView sends webhooks from
+
+
+def _over_the_limit(anon, address: str, **extra) -> None:
+    for digit in "567":
+        anon.get("/api/v1/ping", HTTP_X_API_KEY=digit * 64, REMOTE_ADDR=address, **extra)
+
+
+def test_from_a_shared_source_past_the_limit_a_good_key_passes_and_bad_keys_still_get_429(
+    anon, platform_key, invalid_key_rate, settings, argon2_verifies
+):
+    """One user's mis-keyed TradingView alerts must not stop every other user's."""
+    settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network(TRADINGVIEW),)
+    invalid_key_rate("2/min")
+    _over_the_limit(anon, TRADINGVIEW)
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR=TRADINGVIEW).status_code == 200
+    order = anon.post("/api/v1/placeorder", order_body(platform_key), format="json", REMOTE_ADDR=TRADINGVIEW)
+    assert order.status_code == 200 and order.json()["status"] == "success"
+    verifies = argon2_verifies["n"]
+    refused = anon.get("/api/v1/ping", HTTP_X_API_KEY="8" * 64, REMOTE_ADDR=TRADINGVIEW)
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
+    assert argon2_verifies["n"] == verifies  # an unknown key still costs no Argon2
+    # Any other address past the limit: even the good key waits, as before.
+    _over_the_limit(anon, "203.0.113.9")
+    assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+
+@pytest.mark.parametrize(
+    "sources, address, passes",
+    [
+        ("10.0.0.0/8", "10.20.30.40", True),
+        ("10.0.0.0/8", "11.0.0.1", False),
+        ("2001:db8::/32", "2001:db8::7", True),
+        (TRADINGVIEW, f"::ffff:{TRADINGVIEW}", True),  # an IPv4 client on a dual-stack socket
+        (TRADINGVIEW, "52.89.214.239", False),
+    ],
+)
+def test_shared_sources_are_addresses_or_networks(anon, platform_key, invalid_key_rate, settings, sources, address, passes):
+    settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network(sources),)
+    invalid_key_rate("2/min")
+    _over_the_limit(anon, address)
+    status = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR=address).status_code
+    assert status == (200 if passes else 429)
+
+
+def test_behind_a_proxy_the_shared_source_is_the_forwarded_client(anon, platform_key, invalid_key_rate, settings):
+    settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network(TRADINGVIEW),)
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    invalid_key_rate("2/min")
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for sender, forwarded in (("TradingView", TRADINGVIEW), ("someone else", "198.51.100.20")):
+        _over_the_limit(anon, proxy["REMOTE_ADDR"], HTTP_X_FORWARDED_FOR=forwarded)
+        good = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, HTTP_X_FORWARDED_FOR=forwarded, **proxy)
+        assert good.status_code == (200 if sender == "TradingView" else 429), sender
+    # A forwarded value that is no address never counts as a shared source.
+    _over_the_limit(anon, proxy["REMOTE_ADDR"], HTTP_X_FORWARDED_FOR="tradingview.com")
+    good = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, HTTP_X_FORWARDED_FOR="tradingview.com", **proxy)
+    assert good.status_code == 429
 
 
 def test_the_throttle_counts_per_client_address(anon, platform_key, invalid_key_rate):

@@ -93,6 +93,7 @@ def test_the_asgi_application_loads_every_view_and_freezes_start_up_objects(tmp_
         ("HTTPS_ONLY", "ture", "true or false"),  # would have read as False: no HTTPS protections
         ("DEBUG", "maybe", "true or false"),
         ("DATABASE_URL", "not-a-url", "a database URL"),
+        ("INVALID_APIKEY_SHARED_SOURCES", "52.89.214.238,tradingview.com", "IP addresses or networks"),
         ("DATABASE_URL", "postgres://keyward:s3cret-db-pw@db:port/keyward", "a database URL"),
     ],
 )
@@ -109,6 +110,13 @@ def test_an_unreadable_setting_stops_start_up_naming_the_variable_and_its_kind(v
 def test_the_usual_ways_of_writing_a_boolean_still_start(value):
     result = run_python(SETUP, strong_env(HTTPS_ONLY=value))
     assert result.returncode == 0, result.stderr
+
+
+def test_shared_sources_start_as_networks():
+    code = "import django; django.setup(); from django.conf import settings as s; print(*s.INVALID_APIKEY_SHARED_SOURCES)"
+    result = run_python(code, strong_env(INVALID_APIKEY_SHARED_SOURCES="52.89.214.238, 10.0.0.0/8,2001:db8::/32,"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["52.89.214.238/32", "10.0.0.0/8", "2001:db8::/32"]
 
 
 def test_numbers_start_as_written():

@@ -413,3 +413,30 @@ async def test_bad_keys_over_websocket_and_http_share_one_per_address_limit(plat
     assert http.status_code == 429
     for communicator in (first, second):
         await communicator.disconnect()
+
+
+async def test_from_a_shared_source_past_the_limit_a_good_key_still_authenticates(platform_key, settings):
+    """INVALID_APIKEY_SHARED_SOURCES holds over WebSocket as over HTTP: bad keys from a
+    shared address still get RATE_LIMITED, a good one passes."""
+    import ipaddress
+
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "invalid_apikey": "2/min"}}
+    settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network("52.89.214.0/24"),)
+
+    async def socket_from(address: str):
+        communicator = WebsocketCommunicator(application, "/")
+        communicator.scope["client"] = (address, 40000)
+        assert (await communicator.connect())[0]
+        return communicator
+
+    shared, other = await socket_from("52.89.214.238"), await socket_from("203.0.113.5")
+    for communicator in (shared, other):
+        for digit in "123":
+            await ask(communicator, {"action": "authenticate", "apikey": digit * 64})
+        refused = await ask(communicator, {"action": "authenticate", "apikey": "4" * 64})
+        assert refused["code"] == "RATE_LIMITED"
+    assert (await ask(shared, {"action": "authenticate", "apikey": platform_key}))["status"] == "success"
+    assert (await ask(other, {"action": "authenticate", "apikey": platform_key}))["code"] == "RATE_LIMITED"
+    for communicator in (shared, other):
+        await communicator.disconnect()
