@@ -4,10 +4,12 @@
 target for a fixed time. ``interleaved``: several targets measured in alternating rounds
 (A B C, C B A, ...) so drift on a noisy machine hits them alike. ``summarise``:
 requests/s, p50 and p99 of what ``interleaved`` gathered. ``percentile``: the
-nearest-rank percentile every bench here reports.
+nearest-rank percentile every bench here reports. ``load_arguments``: the command line
+the benches built on these share.
 """
 from __future__ import annotations
 
+import argparse
 import statistics
 import threading
 import time
@@ -16,6 +18,17 @@ from collections.abc import Callable
 import httpx
 
 Request = Callable[[httpx.Client], httpx.Response]
+
+
+def load_arguments(doc: str, *, rounds: int, seconds: float) -> argparse.ArgumentParser:
+    """--threads, --rounds, --seconds (per target per round) and --no-record; the caller
+    may add its own before parsing."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--seconds", type=float, default=seconds, help="per target per round")
+    parser.add_argument("--no-record", action="store_true", help="don't write bench/RESULTS.md")
+    return parser
 
 
 def run_round(request: Request, threads: int, seconds: float) -> tuple[int, list[float], float]:

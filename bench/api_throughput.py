@@ -15,7 +15,6 @@ then run beside the clients on the other CPU, as the README's layout leaves them
 """
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import interleaved, run_round, summarise, warm_up  # noqa: E402
+from _load import interleaved, load_arguments, run_round, summarise, warm_up  # noqa: E402
 from _server import clients_off_cpus, cpu_seconds, running_keyward, voluntary_switches  # noqa: E402
 
 TARGET_RATIO = 0.8
@@ -72,11 +71,7 @@ def make_targets(base: str, key: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=3.0, help="per target per round")
-    parser.add_argument("--no-record", action="store_true", help="don't write bench/RESULTS.md")
+    parser = load_arguments(__doc__, rounds=4, seconds=3.0)
     parser.add_argument("--sqlite-only", action="store_true", help="skip the PostgreSQL + Redis configuration")
     args = parser.parse_args()
 

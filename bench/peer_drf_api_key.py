@@ -15,7 +15,6 @@ Target: ours >= 1.0 x theirs in requests/s.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import interleaved, summarise, warm_up  # noqa: E402
+from _load import interleaved, load_arguments, summarise, warm_up  # noqa: E402
 from _server import cpu_seconds, machine_busy_seconds, running_keyward  # noqa: E402
 
 TARGET_RATIO = 1.0
@@ -53,11 +52,7 @@ def library_version() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=3.0, help="per target per round")
-    parser.add_argument("--no-record", action="store_true", help="don't write bench/RESULTS.md")
+    parser = load_arguments(__doc__, rounds=6, seconds=3.0)
     args = parser.parse_args()
 
     with running_keyward({"DJANGO_SETTINGS_MODULE": SETTINGS}) as server:

@@ -17,7 +17,6 @@ target's figure is the median of its rounds, shown with the lowest and highest r
 """
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import run_round, warm_up  # noqa: E402
+from _load import load_arguments, run_round, warm_up  # noqa: E402
 from _server import clients_off_cpus, cpu_seconds, running_keyward  # noqa: E402
 
 SETTINGS = "bench._cost_settings"
@@ -101,11 +100,7 @@ def report(rounds: dict[str, list[float]]) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=2.0, help="per target per round")
-    parser.add_argument("--no-record", action="store_true", help="don't write bench/RESULTS.md")
+    parser = load_arguments(__doc__, rounds=6, seconds=2.0)
     args = parser.parse_args()
 
     cpu = str(max(os.sched_getaffinity(0)))

@@ -488,8 +488,8 @@ def main() -> int:
         f"clients ({args.symbols} symbols each in Quote mode + their user's order events; an OpenAlgo `ping` "
         f"action every second). HTTP clients: keep-alive httpx threads, closed loop"
         f"{f', {args.think_ms:g} ms think time' if args.think_ms else ', no think time (the server is saturated)'}. "
-        f"Server environment changed from the defaults: " + "; ".join(notes) + ". Everything else default. Latency "
-        f"percentiles cover every answer, failed ones included.",
+        "Server environment changed from the defaults: " + "; ".join(notes) + ". Everything else default. Latency "
+        "percentiles cover every answer, failed ones included.",
         "",
         "| request kind | clients | answers (ok + errors) | per second | p50 | p99 | max | errors |",
         "|---|---|---|---|---|---|---|---|",

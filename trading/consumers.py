@@ -49,8 +49,9 @@ def client_ident(scope: dict) -> str:
 @database_sync_to_async
 def _verify(presented: str, ident: str):
     """(verified key, its current digest), None for a bad key, or THROTTLED when this
-    address is past the invalid_apikey rate: known before (then nothing is looked up) or
-    learnt from the shared count this bad key raised."""
+    address is past the invalid_apikey rate (apikeys.authentication.check_key, the policy
+    HTTP uses too): known before (then nothing is looked up, unless the address is one of
+    INVALID_APIKEY_SHARED_SOURCES) or learnt from the shared count this bad key raised."""
     check = check_key(presented, ident)
     if check.verified is None:
         return None if check.wait is None else THROTTLED

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import time
 
@@ -418,8 +419,6 @@ async def test_bad_keys_over_websocket_and_http_share_one_per_address_limit(plat
 async def test_from_a_shared_source_past_the_limit_a_good_key_still_authenticates(platform_key, settings):
     """INVALID_APIKEY_SHARED_SOURCES holds over WebSocket as over HTTP: bad keys from a
     shared address still get RATE_LIMITED, a good one passes."""
-    import ipaddress
-
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**rates, "invalid_apikey": "2/min"}}
     settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network("52.89.214.0/24"),)
