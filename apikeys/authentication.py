@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -218,8 +219,8 @@ def check_key(presented: object, ident: str) -> KeyCheck:
 def from_shared_source(ident: str) -> bool:
     """Whether ``ident`` (the client address DRF's throttles see) is in
     INVALID_APIKEY_SHARED_SOURCES. Only asked of an address past the limit."""
-    networks = app_settings.INVALID_APIKEY_SHARED_SOURCES
-    if not networks:
+    sources = app_settings.INVALID_APIKEY_SHARED_SOURCES
+    if not sources:
         return False
     try:
         address = ipaddress.ip_address(ident)
@@ -227,7 +228,18 @@ def from_shared_source(ident: str) -> bool:
         return False
     if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:52.89.214.238
         address = address.ipv4_mapped
-    return any(address in network for network in networks)
+    return any(address in network for network in _as_networks(tuple(sources)))
+
+
+@functools.lru_cache(maxsize=4)
+def _as_networks(sources: tuple) -> tuple:
+    """The setting as networks. The environment gives networks already (config.env); a
+    settings module may list plain strings, which ``address in "10.0.0.0/8"`` would turn
+    into a TypeError, a 500 on every request from a blocked address."""
+    try:
+        return tuple(ipaddress.ip_network(source, strict=False) for source in sources)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured("INVALID_APIKEY_SHARED_SOURCES must list IP addresses or networks") from None
 
 
 class PlatformKeyAuthentication(BaseAuthentication):

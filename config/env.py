@@ -30,8 +30,7 @@ class Env(environ.Env):
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except ValueError:
             # ``from None``: the original error quotes the value.
-            kind = _KINDS.get(cast, "a valid value")
-            raise ImproperlyConfigured(f"{var} must be {kind}; fix it in .env or the environment") from None
+            raise _unreadable(var, _KINDS.get(cast, "a valid value")) from None
 
     @classmethod
     def parse_value(cls, value, cast):
@@ -49,8 +48,7 @@ class Env(environ.Env):
         except ValueError:
             config = {}
         if "ENGINE" not in config:  # an unknown scheme comes back without one
-            raise ImproperlyConfigured(f"{var} must be a database URL such as postgres://user@host:5432/name "
-                                       "or sqlite:////path/to/db.sqlite3")
+            raise _unreadable(var, "a database URL such as postgres://user@host:5432/name or sqlite:////path/to/db.sqlite3")
         return config
 
     db = db_url
@@ -61,10 +59,13 @@ class Env(environ.Env):
             entries = [entry.strip() for entry in self.list(var, default=list(default))]
             return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry)
         except ValueError:
-            raise ImproperlyConfigured(
-                f"{var} must be IP addresses or networks separated by commas, such as 52.89.214.238,10.0.0.0/8; "
-                "fix it in .env or the environment"
-            ) from None
+            raise _unreadable(var, "IP addresses or networks separated by commas, such as 52.89.214.238,10.0.0.0/8") from None
+
+
+def _unreadable(var: str, what: str) -> ImproperlyConfigured:
+    """The start-up error for a variable that can't be read as meant: its name and what it
+    takes, never its value."""
+    return ImproperlyConfigured(f"{var} must be {what}; fix it in .env or the environment")
 
 
 def _finite_float(value: str) -> float:

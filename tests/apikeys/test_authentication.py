@@ -179,6 +179,14 @@ def test_shared_sources_are_addresses_or_networks(anon, platform_key, invalid_ke
     assert status == (200 if passes else 429)
 
 
+def test_shared_sources_written_as_strings_in_a_settings_module_work(anon, platform_key, invalid_key_rate, settings):
+    settings.INVALID_APIKEY_SHARED_SOURCES = [TRADINGVIEW, "10.0.0.0/8"]  # not parsed by config.env
+    invalid_key_rate("2/min")
+    for address, status in ((TRADINGVIEW, 200), ("10.1.2.3", 200), ("203.0.113.9", 429)):
+        _over_the_limit(anon, address)
+        assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR=address).status_code == status
+
+
 def test_behind_a_proxy_the_shared_source_is_the_forwarded_client(anon, platform_key, invalid_key_rate, settings):
     settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network(TRADINGVIEW),)
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
