@@ -5,3 +5,6 @@ class ApikeysConfig(AppConfig):
     name = "apikeys"
     verbose_name = "API keys"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apikeys import checks  # noqa: F401  (registers the system checks)

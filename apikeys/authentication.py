@@ -40,7 +40,6 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -50,6 +49,7 @@ from rest_framework.throttling import BaseThrottle
 from apikeys import verification
 from apikeys.conf import app_settings
 from apikeys.verification import INVALID_KEY_MESSAGE, VerifiedKey
+from config.env import as_networks
 
 logger = logging.getLogger(__name__)
 
@@ -228,18 +228,25 @@ def from_shared_source(ident: str) -> bool:
         return False
     if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:52.89.214.238
         address = address.ipv4_mapped
-    return any(address in network for network in _as_networks(tuple(sources)))
+    try:
+        networks = shared_networks(sources)
+    except TypeError:  # a list or a set: the cache's key must be hashable
+        networks = shared_networks(tuple(sources))
+    return any(address in network for network in networks)
 
 
 @functools.lru_cache(maxsize=4)
-def _as_networks(sources: tuple) -> tuple:
+def shared_networks(sources) -> tuple:
     """The setting as networks. The environment gives networks already (config.env); a
-    settings module may list plain strings, which ``address in "10.0.0.0/8"`` would turn
-    into a TypeError, a 500 on every request from a blocked address."""
+    settings module may list strings, or one comma-separated string. One it cannot read
+    shares nothing: past the limit every address then waits, as with no setting, which
+    is a 429 rather than a 500 on every request from a blocked address (the system check
+    in apikeys.checks names the setting at start-up)."""
     try:
-        return tuple(ipaddress.ip_network(source, strict=False) for source in sources)
-    except (TypeError, ValueError):
-        raise ImproperlyConfigured("INVALID_APIKEY_SHARED_SOURCES must list IP addresses or networks") from None
+        return as_networks(sources)
+    except ValueError:
+        logger.error("INVALID_APIKEY_SHARED_SOURCES is not a list of IP addresses or networks: no address is shared")
+        return ()
 
 
 class PlatformKeyAuthentication(BaseAuthentication):

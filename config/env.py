@@ -56,10 +56,21 @@ class Env(environ.Env):
     def networks(self, var, default=()) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """Comma-separated addresses or networks (``52.89.214.238,10.0.0.0/8,2001:db8::/32``)."""
         try:
-            entries = [entry.strip() for entry in self.list(var, default=list(default))]
-            return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries if entry)
+            return as_networks(self.str(var, default=",".join(map(str, default))))
         except ValueError:
             raise _unreadable(var, "IP addresses or networks separated by commas, such as 52.89.214.238,10.0.0.0/8") from None
+
+
+def as_networks(entries) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or networks as ``ipaddress`` networks, from a comma-separated string (the
+    environment's form) or any iterable of strings or networks (a settings module's).
+    ValueError for anything that is not one."""
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    try:
+        return tuple(ipaddress.ip_network(str(entry).strip(), strict=False) for entry in entries if str(entry).strip())
+    except TypeError:  # not iterable: a number, None
+        raise ValueError("not addresses or networks") from None
 
 
 def _unreadable(var: str, what: str) -> ImproperlyConfigured:

@@ -187,6 +187,41 @@ def test_shared_sources_written_as_strings_in_a_settings_module_work(anon, platf
         assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR=address).status_code == status
 
 
+def test_shared_sources_written_as_one_string_in_a_settings_module_work(anon, platform_key, invalid_key_rate, settings):
+    settings.INVALID_APIKEY_SHARED_SOURCES = f"{TRADINGVIEW}, 10.0.0.0/8"  # as .env would say it
+    invalid_key_rate("2/min")
+    for address, status in ((TRADINGVIEW, 200), ("10.1.2.3", 200), ("203.0.113.9", 429)):
+        _over_the_limit(anon, address)
+        assert anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR=address).status_code == status
+
+
+@pytest.mark.parametrize("sources", [[TRADINGVIEW, "tradingview.com"], 42])
+def test_unreadable_shared_sources_share_nothing_and_are_reported(
+    anon, platform_key, invalid_key_rate, settings, caplog, sources
+):
+    """A settings-module typo must not turn every blocked request into a 500: the address
+    waits as any other would, the log says why, and the system check names the setting."""
+    from django.core import checks
+
+    settings.INVALID_APIKEY_SHARED_SOURCES = sources
+    invalid_key_rate("2/min")
+    _over_the_limit(anon, TRADINGVIEW)
+    with caplog.at_level("ERROR", logger="apikeys.authentication"):
+        refused = anon.get("/api/v1/ping", HTTP_X_API_KEY=platform_key, REMOTE_ADDR=TRADINGVIEW)
+    assert refused.status_code == 429 and refused.json()["status"] == "error"
+    assert "INVALID_APIKEY_SHARED_SOURCES" in caplog.text
+    assert [error.id for error in checks.run_checks(tags=[checks.Tags.security]) if error.id.startswith("apikeys.")] == [
+        "apikeys.E001"
+    ]
+
+
+def test_readable_shared_sources_pass_the_system_check(settings):
+    from django.core import checks
+
+    settings.INVALID_APIKEY_SHARED_SOURCES = [TRADINGVIEW, ipaddress.ip_network("10.0.0.0/8")]
+    assert not [error for error in checks.run_checks(tags=[checks.Tags.security]) if error.id.startswith("apikeys.")]
+
+
 def test_behind_a_proxy_the_shared_source_is_the_forwarded_client(anon, platform_key, invalid_key_rate, settings):
     settings.INVALID_APIKEY_SHARED_SOURCES = (ipaddress.ip_network(TRADINGVIEW),)
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
