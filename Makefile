@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench setup migrate cluster clean
+.PHONY: run test lint e2e bench setup migrate cluster clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(VENV)/.runtime: requirements.txt
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check --no-deps --ignore-requires-python openalgo==2.0.5
 	touch $@
 
 .env:
@@ -29,19 +30,27 @@ migrate: setup
 
 run: migrate
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Keyward on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
+	@$(PY) -m config.banner --host $(HOST) --port $(PORT)
 	$(PY) -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
-# Two (or CLUSTER_PORTS) daphne processes over PostgreSQL + Redis: DATABASE_URL and
-# REDIS_URL from the environment or .env, else the local `keyward` database and Redis db 0.
-# `make cluster CLUSTER_ARGS=--pin-cpus` runs each process on a CPU of its own.
-CLUSTER_PORTS ?= 8001 8002
+# The production layout over PostgreSQL + Redis (config/cluster.py): HTTP under gunicorn on
+# PORT, the WebSocket stream under uvicorn on STREAM_PORT. DATABASE_URL and REDIS_URL from
+# the environment or .env, else the local `keyward` database and Redis db 0.
+# e.g. `make cluster CLUSTER_ARGS="--http-workers 4 --stream-workers 2"`.
+STREAM_PORT ?= 8001
 CLUSTER_ARGS ?=
 cluster: setup
-	$(PY) -m config.cluster --host $(HOST) --ports $(CLUSTER_PORTS) $(CLUSTER_ARGS)
+	$(PY) -m config.cluster --host $(HOST) --http-port $(PORT) --stream-port $(STREAM_PORT) $(CLUSTER_ARGS)
 
-test: $(VENV)/.dev .env
-	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+# Parallel workers (pytest-xdist): a module stays on one worker (tests/conftest.py);
+# TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+test: $(VENV)/.dev .env lint
+	$(PY) -m pytest -m "not e2e" -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check --config config/ruff.toml .
+	$(PY) -m mypy --config-file config/mypy.ini apikeys config trading agents playground
 
 e2e: $(VENV)/.dev .env
 	bash tests/e2e/setup.sh

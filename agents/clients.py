@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +26,13 @@ NEWSAPI_MAX_PAGE_SIZE = 100  # NewsAPI refuses more
 MAX_TITLE_CHARS = 300
 _REMOVED = "[Removed]"  # NewsAPI's placeholder for withdrawn articles
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _provider(key_type: str) -> providers.Provider:
+    """The provider of a service this module calls (registered in apikeys.providers)."""
+    provider = providers.get(key_type)
+    assert provider is not None, key_type
+    return provider
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ def news_everything(*, key: ResolvedKey, query: str, page_size: int) -> list[Hea
         "q": query, "sortBy": "publishedAt", "language": "en",
         "pageSize": str(max(1, min(int(page_size), NEWSAPI_MAX_PAGE_SIZE))),
     }
-    answer = providers.get(KeyType.NEWS_API).request("/v2/everything", api_key=key.for_call(), params=params)
+    answer = _provider(str(KeyType.NEWS_API)).request("/v2/everything", api_key=key.for_call(), params=params)
     body = answer.body
     if not (isinstance(body, dict) and body.get("status") == "ok" and isinstance(body.get("articles"), list)):
         raise ProviderError(ErrorCode.INVALID_RESPONSE, http_status=answer.status_code)
@@ -83,8 +90,8 @@ def _utc_iso(value: Any) -> str | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- Gemini -------------------------------------------------------------------------------
@@ -106,7 +113,7 @@ def gemini_generate_json(
             "temperature": 0.2, "maxOutputTokens": max_output_tokens,
         },
     }
-    answer = providers.get(KeyType.GOOGLE_API).request(
+    answer = _provider(str(KeyType.GOOGLE_API)).request(
         f"/v1beta/models/{quote(name, safe='')}:generateContent", api_key=key.for_call(), method="POST",
         json_body=body,
     )

@@ -1,4 +1,4 @@
-"""The News Analyst agent (SPEC §6): recent headlines for a symbol from NewsAPI and a
+"""The News Analyst agent (docs/api/agents.md): recent headlines for a symbol from NewsAPI and a
 short sentiment reading of them from Gemini.
 
 Outcomes, by what the caller can do about them:
@@ -30,13 +30,13 @@ import math
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.cache import cache
 from django.utils import timezone
 
 from agents import clients, keys
 from agents.conf import app_settings
 from apikeys.models import KeyType
 from apikeys.providers import ErrorCode, ProviderError
+from config.shared_cache import shared_cache as cache
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +113,7 @@ def parse_analysis(text: str, *, model: str) -> dict[str, Any]:
     if sentiment not in SENTIMENTS:
         raise InvalidAnalysis("sentiment is not one of " + ", ".join(SENTIMENTS))
     score = data.get("score")
-    is_number = isinstance(score, (int, float)) and not isinstance(score, bool)
-    if not (is_number and math.isfinite(score) and -1 <= score <= 1):
+    if isinstance(score, bool) or not (isinstance(score, (int, float)) and math.isfinite(score) and -1 <= score <= 1):
         raise InvalidAnalysis("score is not a number from -1 to 1")
     rationale = data.get("rationale")
     if not isinstance(rationale, str) or not rationale.strip():
@@ -153,12 +152,12 @@ def news_analyst_run(
         return {**cached, "cached": True}
 
     query = news_query(symbol, company_name)
-    news_key = keys.resolve_key(user=user, key_type=KeyType.NEWS_API)
+    news_key = keys.resolve_key(user=user, key_type=str(KeyType.NEWS_API))
     headlines = clients.news_everything(key=news_key, query=query, page_size=app_settings.NEWS_ANALYST_PAGE_SIZE)
     analysis, warnings, google_source = None, [], None
     if not headlines:
         message = f"NewsAPI has no recent English headlines for {query}"
-        warnings.append(_warning(NO_HEADLINES, KeyType.NEWS_API, message))
+        warnings.append(_warning(NO_HEADLINES, str(KeyType.NEWS_API), message))
     else:
         analysis, warnings, google_source = _analyse(
             user=user, symbol=symbol, exchange=exchange, company_name=company_name, headlines=headlines
@@ -184,9 +183,9 @@ def news_analyst_run(
 def _analyse(*, user, symbol, exchange, company_name, headlines) -> tuple[dict | None, list[dict], str | None]:
     """(analysis or None, warnings, Gemini key source or None). Never raises for Gemini."""
     try:
-        google_key = keys.resolve_key(user=user, key_type=KeyType.GOOGLE_API)
+        google_key = keys.resolve_key(user=user, key_type=str(KeyType.GOOGLE_API))
     except keys.MissingServiceKey as missing:
-        return None, [_warning(MISSING_KEY, KeyType.GOOGLE_API, f"{missing}; headlines only, no analysis")], None
+        return None, [_warning(MISSING_KEY, str(KeyType.GOOGLE_API), f"{missing}; headlines only, no analysis")], None
     model = str(app_settings.GEMINI_MODEL).strip().removeprefix("models/")
     prompt = build_prompt(symbol=symbol, exchange=exchange, company_name=company_name, headlines=headlines)
     try:
@@ -197,8 +196,8 @@ def _analyse(*, user, symbol, exchange, company_name, headlines) -> tuple[dict |
         return parse_analysis(text, model=model), [], google_key.source
     except ProviderError as error:
         message = f"Gemini analysis unavailable ({error.code}): {error.message}"
-        return None, [_warning(error.code, KeyType.GOOGLE_API, message)], google_key.source
+        return None, [_warning(error.code, str(KeyType.GOOGLE_API), message)], google_key.source
     except InvalidAnalysis as problem:
         logger.info("Gemini's answer for %s was unusable: %s", symbol, problem)
         message = f"Gemini's answer was not the requested JSON ({problem}); no analysis"
-        return None, [_warning(ErrorCode.INVALID_RESPONSE, KeyType.GOOGLE_API, message)], google_key.source
+        return None, [_warning(ErrorCode.INVALID_RESPONSE, str(KeyType.GOOGLE_API), message)], google_key.source

@@ -1,4 +1,4 @@
-"""The agents' endpoints (SPEC §6). Thin: validate, run the agent, map its outcomes to
+"""The agents' endpoints (docs/api/agents.md). Thin: validate, run the agent, map its outcomes to
 HTTP. Authentication is the API default (JWT Bearer or session + CSRF), like the vault.
 
 - 200: the report (``agents.news_analyst``), possibly with ``analysis: null`` + warnings;
@@ -12,30 +12,24 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from agents import keys, news_analyst
 from agents import serializers as s
-from apikeys import crypto
 from apikeys.providers import ProviderError
 from apikeys.serializers import DetailError
-from apikeys.views import SecretUnavailable
+from config.throttling import PerUserThrottle
 
 TAGS = ["agents"]
 
 
-class NewsAnalystThrottle(UserRateThrottle):
+class NewsAnalystThrottle(PerUserThrottle):
     """Each uncached run spends NewsAPI and Gemini quota, possibly the operator's system
     keys shared by every user: at most the "news_analyst" rate of REST_FRAMEWORK's
     DEFAULT_THROTTLE_RATES per user (30/min when that names none)."""
 
     scope = "news_analyst"
     default_rate = "30/min"
-
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
 
 
 REPORT_EXAMPLE = {
@@ -112,6 +106,4 @@ class NewsAnalystView(APIView):
                 {"detail": error.message, "error_code": str(error.code), "service": "news_api"},
                 status=status.HTTP_502_BAD_GATEWAY,
             )
-        except crypto.UndecryptableSecret as exc:
-            raise SecretUnavailable(str(exc)) from None
         return Response(s.NewsAnalystOutput(report).data)

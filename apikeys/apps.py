@@ -7,4 +7,6 @@ class ApikeysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apikeys import checks  # noqa: F401  (registers the system checks)
+        from apikeys import checks, signals  # noqa: F401  (checks register themselves)
+
+        signals.connect()

@@ -7,8 +7,9 @@ authenticator or the permission check answer), a key that fails → an exception
 the same message whatever was wrong with it.
 
 Bad keys are counted per client address (never per key: the key is the secret) in
-Django's cache, which is Redis when REDIS_URL is set, so every server process shares
-the count. Past the ``invalid_apikey`` rate an address gets 429 before any lookup,
+the shared cache (config.shared_cache: Redis when REDIS_URL is set, so every server
+process shares the count; this process's own count while Redis is down). Past the ``invalid_apikey`` rate an address
+gets 429 before any lookup,
 even for a good key: otherwise a guesser would still learn when it hit.
 
 Except from ``INVALID_APIKEY_SHARED_SOURCES``: addresses that many users share, such as
@@ -20,8 +21,7 @@ row), and the right key is what a guesser from there would learn: the operator w
 an address accepts that, against 64 hex digits (256 bits) of key.
 
 Reading the shared count on every request would put a Redis round trip in front of
-every good key, the most common request there is (bench/api_throughput.py measured it
-at a quarter of ping's cost on PostgreSQL + Redis). So each process remembers the count
+every good key, the most common request there is. So each process remembers the count
 it last read or wrote per address and reads the shared one again only once that is
 ``INVALID_APIKEY_RECHECK_SECONDS`` old. A process's own failures count at once (the
 increment returns the new count); failures in *other* processes reach it within the
@@ -33,23 +33,22 @@ on every request.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from django.core.cache import cache
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from apikeys import verification
+from apikeys import key_policy, key_rate, verification
 from apikeys.conf import app_settings
 from apikeys.verification import INVALID_KEY_MESSAGE, VerifiedKey
 from config.env import as_networks
+from config.shared_cache import shared_cache as cache
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +65,18 @@ class InvalidApiKey(exceptions.AuthenticationFailed):
 
     default_detail = INVALID_KEY_MESSAGE
     default_code = "invalid_apikey"
+
+
+class KeyRefused(exceptions.AuthenticationFailed):
+    """A genuine key refused for this request: expired, or not from an allowed address.
+    Rendered as 403 naming the reason (not "invalid": the key is right)."""
+
+    default_code = "apikey_refused"
+
+
+class KeyRateLimited(exceptions.Throttled):
+    default_detail = "This API key's rate limit is exceeded."
+    default_code = "apikey_rate_limited"
 
 
 class TooManyInvalidKeys(exceptions.Throttled):
@@ -97,7 +108,7 @@ def _candidates(request, meta):
 
 
 def _declared_length(meta) -> int:
-    """The body length as DRF reads it (Request._load_stream): no or a bad Content-Length
+    """The body length as DRF reads it: no or a bad Content-Length
     means no body, so DRF's request.data would be empty as well."""
     try:
         return int(meta.get("CONTENT_LENGTH", meta.get("HTTP_CONTENT_LENGTH", 0)))
@@ -117,7 +128,7 @@ class _Seen(NamedTuple):
 
     at: float
     window: int
-    count: int
+    failures: int  # not "count": that would shadow tuple.count()
 
 
 class InvalidKeyCounter:
@@ -149,7 +160,7 @@ class InvalidKeyCounter:
         # Negative age: the wall clock went back; read again rather than trust it longer.
         if seen is None or seen.window != window or not 0 <= now - seen.at < app_settings.INVALID_APIKEY_RECHECK_SECONDS:
             seen = self._remember(ident, _Seen(now, window, cache.get(self._key(ident, window)) or 0))
-        return None if seen.count < allowed else _seconds_left(window, seconds, now)
+        return None if seen.failures < allowed else _seconds_left(window, seconds, now)
 
     def record_failure(self, ident: str) -> int | None:
         """Count one bad key; seconds to wait if that one is past the limit, else None.
@@ -198,10 +209,12 @@ invalid_keys = InvalidKeyCounter()
 
 
 class KeyCheck(NamedTuple):
-    """Whose key it is (None: refused), and seconds to wait when refused for the address."""
+    """Whose key it is (None: refused), seconds to wait when refused for the address, and
+    why a genuine key is refused (expired, address not allowed: ``apikeys.key_policy``)."""
 
     verified: VerifiedKey | None
     wait: int | None = None
+    refusal: str | None = None
 
 
 def check_key(presented: object, ident: str) -> KeyCheck:
@@ -213,6 +226,10 @@ def check_key(presented: object, ident: str) -> KeyCheck:
     if verified is None:
         logger.info("invalid platform key from %s", ident)
         return KeyCheck(None, invalid_keys.record_failure(ident))
+    refusal = key_policy.refusal(expires_at=verified.expires_at, allowed=verified.allowed, ident=ident)
+    if refusal is not None:
+        logger.info("platform key %s refused from %s: %s", verified.key_id, ident, refusal)
+        return KeyCheck(None, refusal=refusal)
     return KeyCheck(verified)
 
 
@@ -223,16 +240,10 @@ def from_shared_source(ident: str) -> bool:
     if not sources:
         return False
     try:
-        address = ipaddress.ip_address(ident)
-    except ValueError:  # not an address (a forwarded header can say anything)
-        return False
-    if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:52.89.214.238
-        address = address.ipv4_mapped
-    try:
         networks = shared_networks(sources)
     except TypeError:  # a list or a set: the cache's key must be hashable
         networks = shared_networks(tuple(sources))
-    return any(address in network for network in networks)
+    return key_policy.address_allowed(ident, networks)
 
 
 @functools.lru_cache(maxsize=4)
@@ -257,8 +268,14 @@ class PlatformKeyAuthentication(BaseAuthentication):
         if presented is None:
             return None
         check = check_key(presented, BaseThrottle().get_ident(request))
+        if check.refusal is not None:
+            raise KeyRefused(check.refusal)
         if check.verified is None:
             raise InvalidApiKey() if check.wait is None else TooManyInvalidKeys(wait=check.wait)
+        if check.verified.rate is not None:
+            wait = key_rate.wait_for(check.verified.key_id, check.verified.rate)
+            if wait is not None:
+                raise KeyRateLimited(wait=wait)
         return check.verified.user, check.verified
 
     def authenticate_header(self, request) -> None:

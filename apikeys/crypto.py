@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterator
+from typing import TypeGuard
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -46,7 +47,7 @@ def generate_platform_key() -> str:
 _PLATFORM_KEY_SHAPE = re.compile(rf"[0-9a-f]{{{PLATFORM_KEY_LENGTH}}}")
 
 
-def looks_like_platform_key(value: object) -> bool:
+def looks_like_platform_key(value: object) -> TypeGuard[str]:
     """Shape check before any database work: 64 lowercase hex characters."""
     return isinstance(value, str) and _PLATFORM_KEY_SHAPE.fullmatch(value) is not None
 

@@ -10,27 +10,18 @@ from __future__ import annotations
 
 from django.contrib.auth.views import LoginView
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apikeys.serializers import DetailError
 from apikeys.views import TOKEN_ERRORS
+from config.throttling import PerAddressThrottle
 
 TOO_MANY = "Too many sign-in attempts from your address. Wait a minute and try again."
 
 
-class LoginRateThrottle(SimpleRateThrottle):
+class LoginRateThrottle(PerAddressThrottle):
     scope = "login"
-
-    def get_rate(self):
-        # Read at call time (the class attribute is bound at import), so a changed
-        # REST_FRAMEWORK setting takes effect without a restart of the test process.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 @extend_schema_view(post=extend_schema(

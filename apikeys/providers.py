@@ -6,7 +6,8 @@ to a service: a real ``requests`` call with the timeout from settings, no redire
 (a redirect would carry the key to another host: requests drops ``Authorization`` on a
 cross-host redirect but not ``X-Api-Key`` or a query-string key), a capped body, and
 every outcome turned into either parsed JSON or a ``ProviderError`` with an
-``error_code``. Key tests use it here; the agents app calls the same method for real
+``error_code``; the request's database connection is handed back for the call's duration.
+Key tests use it here; the agents app calls the same method for real
 work, so both map failures identically.
 
 Messages are fixed per error code: no exception text, URL or provider body reaches a
@@ -27,10 +28,10 @@ from typing import Any, ClassVar
 import requests
 import urllib3.exceptions
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from apikeys.models import KeyType
-from config.request_turns import waiting_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -197,21 +198,21 @@ class Provider:
         key_headers, key_params = self.credentials(api_key)
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **key_headers}
         timeout = self.timeout()
+        hand_back_database_connection()
         started = time.monotonic()
         try:
-            with waiting_elsewhere():  # a slow service must not hold a request turn (config/request_turns.py)
-                response = requests.request(
-                    method, self.base_url() + path, params={**(params or {}), **key_params}, json=json_body,
-                    headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True,
-                )
-                try:
-                    raw = _read_capped(response, deadline=started + timeout)
-                finally:
-                    response.close()
+            response = requests.request(
+                method, self.base_url() + path, params={**(params or {}), **key_params}, json=json_body,
+                headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True,
+            )
+            try:
+                raw = _read_capped(response, deadline=started + timeout)
+            finally:
+                response.close()
         except (requests.RequestException, UnicodeError, ProviderError) as exc:
-            error = classify_exception(exc)
-            logger.info("%s call failed: %s (%s)", self.key_type, error.code, type(exc).__name__)
-            raise error from None
+            failure = classify_exception(exc)
+            logger.info("%s call failed: %s (%s)", self.key_type, failure.code, type(exc).__name__)
+            raise failure from None
         elapsed_ms = _ms_since(started)
         status = response.status_code
         body = _parse_json(raw)
@@ -226,7 +227,7 @@ class Provider:
         return ProviderResponse(status, body, elapsed_ms)
 
     def test(self, api_key: str) -> KeyTestResult:
-        """The SPEC's test call; every outcome becomes a result, never an exception."""
+        """The key-test call (docs/api/vault.md); every outcome becomes a result, never an exception."""
         started = time.monotonic()
         try:
             answer = self.request(self.test_path, api_key=api_key, params=dict(self.test_params))
@@ -234,6 +235,15 @@ class Provider:
         except ProviderError as error:
             return KeyTestResult(str(self.key_type), error.code, error.message, _ms_since(started), timezone.now())
         return KeyTestResult(str(self.key_type), None, SUCCESS_MESSAGE, _ms_since(started), timezone.now())
+
+
+def hand_back_database_connection() -> None:
+    """Give this thread's database connection back (to the pool, or closed) before a call
+    that may take seconds: held across 40 slow calls, pooled connections ran out and every
+    other request waited for one. The next query takes a connection again. Inside a
+    transaction the connection stays: closing it would lose the transaction."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 _NOT_JSON = object()
@@ -283,7 +293,7 @@ def get(key_type: str) -> Provider | None:
 
 @register
 class GoogleProvider(Provider):
-    key_type = KeyType.GOOGLE_API
+    key_type = str(KeyType.GOOGLE_API)
     base_url_setting = "GOOGLE_API_BASE_URL"
     test_path = "/v1beta/models"
     test_params = {"pageSize": "1"}
@@ -318,7 +328,7 @@ _NEWSAPI_CODES = {
 
 @register
 class NewsApiProvider(Provider):
-    key_type = KeyType.NEWS_API
+    key_type = str(KeyType.NEWS_API)
     base_url_setting = "NEWS_API_BASE_URL"
     test_path = "/v2/top-headlines"
     test_params = {"country": "us", "pageSize": "1"}
@@ -338,7 +348,7 @@ class NewsApiProvider(Provider):
 
 @register
 class FinnhubProvider(Provider):
-    key_type = KeyType.FINNHUB_API
+    key_type = str(KeyType.FINNHUB_API)
     base_url_setting = "FINNHUB_API_BASE_URL"
     test_path = "/api/v1/quote"
     test_params = {"symbol": "AAPL"}
@@ -358,7 +368,7 @@ class FinnhubProvider(Provider):
 
 @register
 class FmpProvider(Provider):
-    key_type = KeyType.FMP_API
+    key_type = str(KeyType.FMP_API)
     base_url_setting = "FMP_API_BASE_URL"
     test_path = "/stable/quote"
     test_params = {"symbol": "AAPL"}

@@ -7,7 +7,8 @@ redacted as it is created, before any handler sees it. Creation happens only aft
 level check, so disabled DEBUG lines cost nothing.
 
 Two kinds of redaction:
-- shapes: 64-hex platform keys, ``apikey=``/``key=``/``token=`` style query values,
+- shapes: 64-hex platform keys, ``apikey=``/``key=``/``token=`` style query values
+  (judged percent-decoded, as Django reads them: ``?%61pikey=`` is ``apikey``),
   ``"apikey": "..."`` JSON members, key-carrying HTTP headers and Bearer tokens;
 - known values: plaintexts the process has handled (service keys have no shape), kept
   in a bounded registry filled by the encrypted field and key generation.
@@ -19,6 +20,7 @@ import logging.config
 import re
 import threading
 from collections import OrderedDict
+from urllib.parse import unquote_plus
 
 MASK = "[REDACTED]"
 _MAX_KNOWN_SECRETS = 2048
@@ -33,9 +35,30 @@ _PATTERNS = [
     # JSON / repr members: "apikey": "...", 'api_key': '...'
     (re.compile(rf"(?i)([\"']{_SECRET_NAMES}[\"']\s*:\s*[\"'])[^\"']*([\"'])"), rf"\1{MASK}\2"),
     # Headers that carry keys, in any of the shapes http.client and urllib3 log them.
-    (re.compile(r"(?i)((?:x-api-key|x-goog-api-key|x-finnhub-token|authorization)[\"']?\s*[:=,]\s*[\"']?)(?:bearer\s+)?[^\s,'\"}]+"), rf"\1{MASK}"),
+    (re.compile(r"(?i)((?:x-api-key|x-goog-api-key|x-finnhub-token|authorization)[\"']?\s*[:=,]\s*[\"']?)"
+                r"(?:bearer\s+)?[^\s,'\"}]+"), rf"\1{MASK}"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), f"Bearer {MASK}"),
 ]
+
+
+# One name=value pair of a query string or form body, names and values as sent
+# (percent-encoded or not); judged on their decoded form by _redact_parameter.
+_PARAMETER = re.compile(r"(?<=[?&;])([^=&;\s'\"?#]+)=([^&;\s'\"#]*)")
+_SECRET_NAME = re.compile(rf"(?i)(?:.*[^0-9a-z])?{_SECRET_NAMES}")
+_PLATFORM_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+
+
+def _redact_parameter(match: re.Match) -> str:
+    """Django decodes ``?%61pikey=`` as ``apikey`` and ``%61%62...`` as the key itself, so a
+    parameter is judged as the server reads it: a secret's name, or a value that holds a
+    platform key, once percent-decoded, and its value is masked."""
+    name, value = match.group(1), match.group(2)
+    if value == MASK:
+        return match.group(0)
+    decoded_name, decoded_value = unquote_plus(name), unquote_plus(value)
+    if _SECRET_NAME.fullmatch(decoded_name) or _PLATFORM_KEY.search(decoded_value):
+        return f"{name}={MASK}"
+    return match.group(0)
 
 
 class _KnownSecrets:
@@ -84,6 +107,8 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = known_secrets.redact(text)
+    if "=" in text:
+        text = _PARAMETER.sub(_redact_parameter, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

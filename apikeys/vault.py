@@ -1,7 +1,11 @@
-"""Services and selectors of the service key vault (SPEC §1).
+"""Services and selectors of the service key vault (docs/api/vault.md).
 
 Views, admin actions and the agents call these; none of them handles ciphertext (the
 encrypted field does) and only ``service_key_test`` and the agents decrypt a key.
+
+A delete is soft: the key becomes inactive and stays listed (``include_inactive``) and
+readable by id for its owner, who can bring it back by re-activating it; an operator
+can restore it from the admin too. Either way ``deleted_at`` is cleared again.
 
 The "one active key per type" rule is the database's partial unique constraint. Writes
 that could break it run in a savepoint and turn the IntegrityError into
@@ -37,16 +41,17 @@ class DuplicateActiveKey(Exception):
 # --- Selectors --------------------------------------------------------------------------
 
 def service_key_list(*, user: AbstractBaseUser, include_inactive: bool = False) -> QuerySet[ServiceApiKey]:
-    """The user's keys, newest first; soft-deleted keys are gone for their owner."""
-    rows = ServiceApiKey.objects.filter(user=user).not_deleted()
+    """The user's keys, newest first: the active ones, or all of them (deleted ones
+    included, as inactive) with ``include_inactive``."""
+    rows = ServiceApiKey.objects.filter(user=user)
     if not include_inactive:
         rows = rows.active()
     return rows.order_by("-created_at", "-id")
 
 
 def service_key_get(*, user: AbstractBaseUser, key_id: int) -> ServiceApiKey | None:
-    """The user's key ``key_id`` (active or not); None for a missing, deleted or foreign one."""
-    return ServiceApiKey.objects.filter(user=user, pk=key_id).not_deleted().first()
+    """The user's key ``key_id`` (active, inactive or deleted); None for a missing or foreign one."""
+    return ServiceApiKey.objects.filter(user=user, pk=key_id).first()
 
 
 def service_key_get_active(*, user: AbstractBaseUser, key_type: str) -> ServiceApiKey | None:
@@ -74,7 +79,7 @@ def service_key_create(*, user: AbstractBaseUser, key_type: str, api_key: str, k
     if key_type not in KeyType.values:
         raise ValueError(f"unknown key type {key_type!r}")
     key = ServiceApiKey(user=user, key_type=key_type, key_name=key_name, is_active=True)
-    key.key_encrypted = api_key
+    key.key_encrypted = api_key  # type: ignore[assignment]  # a field class to mypy without Django stubs
     _save_guarding_uniqueness(key)
     logger.info("service key %s (%s) created for user %s", key.pk, key_type, user.pk)
     return key
@@ -82,6 +87,7 @@ def service_key_create(*, user: AbstractBaseUser, key_type: str, api_key: str, k
 
 def service_key_update(*, key: ServiceApiKey, key_name=_UNSET, is_active=_UNSET) -> ServiceApiKey:
     """Rename and/or (de)activate. The key value and type never change: store a new key.
+    Activating a deleted key restores it (``deleted_at`` cleared).
     Raises DuplicateActiveKey when re-activating would make two active keys of a type."""
     fields = ["updated_at"]
     if key_name is not _UNSET:
@@ -90,18 +96,22 @@ def service_key_update(*, key: ServiceApiKey, key_name=_UNSET, is_active=_UNSET)
     if is_active is not _UNSET:
         key.is_active = bool(is_active)
         fields.append("is_active")
+        if key.is_active and key.deleted_at is not None:
+            key.deleted_at = None
+            fields.append("deleted_at")
     key.updated_at = timezone.now()
     try:
         _save_guarding_uniqueness(key, update_fields=fields)
     except DuplicateActiveKey:
-        key.refresh_from_db(fields=["key_name", "is_active", "updated_at"])
+        key.refresh_from_db(fields=["key_name", "is_active", "deleted_at", "updated_at"])
         raise
     logger.info("service key %s updated (%s)", key.pk, ", ".join(fields[1:]) or "no change")
     return key
 
 
 def service_key_soft_delete(*, key: ServiceApiKey) -> bool:
-    """Deactivate and mark deleted (an operator can restore). False if already deleted."""
+    """Deactivate and mark deleted (the owner or an operator can restore). False if
+    already deleted."""
     if key.deleted_at is not None:
         return False
     now = timezone.now()

@@ -1,4 +1,4 @@
-"""Input and output shapes of the service key vault (SPEC §1), kept separate.
+"""Input and output shapes of the service key vault (docs/api/vault.md), kept separate.
 
 Inputs are strict about JSON types: DRF's CharField would accept 12345 for a key and
 its BooleanField "yes" for is_active; here a JSON body must say what it means. (HTML
@@ -6,6 +6,7 @@ form posts from the browsable API still work: form values are all strings.)
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from django.http import QueryDict
@@ -62,9 +63,16 @@ class KeyTypeField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+PLACEHOLDER = re.compile(r"\{\{.*\}\}")
+PLACEHOLDER_MESSAGE = "The API key is still a template placeholder ({{...}}): put your own key in its place."
+
+
 def validate_key_characters(value: str) -> str:
     """A key is one token: printable ASCII, no whitespace (it goes into an HTTP header
-    or query string, where anything else breaks or gets silently altered)."""
+    or query string, where anything else breaks or gets silently altered), and not an
+    unfilled ``{{variable}}`` that Bruno, Postman or the playground left in a template."""
+    if PLACEHOLDER.search(value):
+        raise serializers.ValidationError(PLACEHOLDER_MESSAGE)
     if any(ch.isspace() for ch in value):
         raise serializers.ValidationError("The API key must not contain spaces or other whitespace.")
     if not all(0x21 <= ord(ch) <= 0x7E for ch in value):

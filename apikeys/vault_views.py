@@ -1,4 +1,4 @@
-"""The service key vault endpoints, /api/v1/api-keys/ (SPEC §1).
+"""The service key vault endpoints, /api/v1/api-keys/ (docs/api/vault.md).
 
 Thin: parse, call ``apikeys.vault``, shape the answer. Every lookup is scoped to the
 authenticated user, so another user's key id answers the same 404 as a missing one.
@@ -14,22 +14,21 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from apikeys import crypto, vault
+from apikeys import vault
 from apikeys import vault_serializers as s
 from apikeys.models import KeyType, ServiceApiKey
-from apikeys.views import SecretUnavailable
+from config.throttling import PerUserThrottle
 
 NOT_FOUND_MESSAGE = "API key not found"
 TAGS = ["service key vault"]
 _KEY_ID = re.compile(r"[0-9]{1,18}")  # fits a BIGINT: a longer id is just "not found"
 
 
-class KeyTestThrottle(UserRateThrottle):
+class KeyTestThrottle(PerUserThrottle):
     """Each key test is a real call to someone else's service on the user's key, so a
     user gets at most the "service_key_test" rate of REST_FRAMEWORK's
     DEFAULT_THROTTLE_RATES (30/min when that names none)."""
@@ -37,17 +36,11 @@ class KeyTestThrottle(UserRateThrottle):
     scope = "service_key_test"
     default_rate = "30/min"
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
-
 
 class VaultMixin:
-    """Shared by the vault endpoints: the undecryptable-secret answer and the key lookup."""
+    """Shared by the vault endpoints: the key lookup."""
 
-    def handle_exception(self, exc):
-        if isinstance(exc, crypto.UndecryptableSecret):
-            exc = SecretUnavailable(str(exc))  # names FERNET_KEYS, never the ciphertext
-        return super().handle_exception(exc)
+    request: Request  # set by the view it is mixed into
 
     def owned_key(self, raw_id: str) -> ServiceApiKey:
         key = None
@@ -94,7 +87,7 @@ class ServiceKeyListView(VaultMixin, GenericAPIView):
         summary="List my service API keys",
         parameters=[OpenApiParameter(
             "include_inactive", OpenApiTypes.BOOL, OpenApiParameter.QUERY,
-            description="Include inactive keys (default false). true/false/1/0.",
+            description="Include inactive keys, deleted ones among them (default false). true/false/1/0.",
         )],
         responses={
             200: s.ServiceKeyOutput(many=True),
@@ -138,8 +131,9 @@ class ServiceKeyListView(VaultMixin, GenericAPIView):
 
 
 class ServiceKeyDetailView(VaultMixin, GenericAPIView):
-    """One of your keys. The key value and type are fixed once stored: to replace a key,
-    store a new one and delete this one."""
+    """One of your keys, active, inactive or deleted. The key value and type are fixed
+    once stored: to replace a key, store a new one and delete this one. A deleted key
+    comes back with ``{"is_active": true}``."""
 
     serializer_class = s.ServiceKeyUpdateInput
     queryset = ServiceApiKey.objects.none()
@@ -160,7 +154,10 @@ class ServiceKeyDetailView(VaultMixin, GenericAPIView):
 
     @extend_schema(
         summary="Rename or (de)activate a service API key",
-        description="Only `key_name` and `is_active` can change; naming `api_key` or `key_type` is a 400.",
+        description=(
+            "Only `key_name` and `is_active` can change; naming `api_key` or `key_type` is a 400. "
+            "`is_active: true` also brings back a deleted key, unless another key of its type is active (400)."
+        ),
         parameters=[KEY_ID_PARAM],
         request=s.ServiceKeyUpdateInput,
         responses={
@@ -212,6 +209,11 @@ class ServiceKeyDetailView(VaultMixin, GenericAPIView):
 
     @extend_schema(
         summary="Delete a service API key (soft delete)",
+        description=(
+            "Marks the key inactive and deleted: it is no longer used, but still listed with "
+            "`include_inactive=true` and readable by id; `PATCH {\"is_active\": true}` brings it back. "
+            "Deleting a deleted key is a 204 again."
+        ),
         parameters=[KEY_ID_PARAM],
         request=None,
         responses={204: None, 404: s.DetailOutput},

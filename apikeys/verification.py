@@ -1,29 +1,36 @@
-"""The three-level platform-key check: digest index → per-process memo → one Argon2.
+"""The platform-key check: digest → this process's cache → one indexed read → one Argon2.
 
-1. ``HMAC-SHA256(pepper, key)`` finds the one candidate row through a unique index. An
-   unknown key costs an HMAC and an index miss per configured pepper: no Argon2, no scan.
-2. A per-process memo of ``(row id, stored hash)`` pairs already verified skips Argon2.
-   The row itself is read on every call, so a regenerated key (new hash, new digest) or a
-   revoked one (no digest) fails on the very next request in every process: the memo can
-   only confirm what the database still says.
-3. Otherwise one Argon2id verify of key + pepper (constant-time inside argon2).
+1. ``HMAC-SHA256(pepper, key)`` names the key without storing it. An unknown key costs an
+   HMAC and an index miss per configured pepper: no Argon2, no scan.
+2. A cache hit (``apikeys.key_cache``) answers with no query at all, while the eviction
+   feed says the cache can be trusted (``apikeys.eviction``); a rolled-out secret whose
+   grace has ended is refused there by the clock.
+3. On a miss, the usable row is read through its unique digest index (the current secret's,
+   or the previous one's during a roll's grace) and the key is verified with Argon2id once
+   per process and stored hash (the memo), then cached with everything it may do.
 
-Database errors propagate: an outage is an outage, never "bad key".
+What a genuine key may do (expiry, allowlist, rate, scope) is decided after this, by
+``apikeys.key_policy``, ``apikeys.key_rate`` and ``apikeys.permissions``.
+
+Database errors propagate: an outage is an outage, never "bad key". The design notes are
+in docs/design/key-check.md.
 """
 from __future__ import annotations
 
+import copy
 import hmac
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
-from apikeys import crypto, key_lookup
+from apikeys import crypto, eviction, key_lookup, key_policy
 from apikeys.conf import app_settings
 from apikeys.fields import PepperedHashField
+from apikeys.key_cache import CachedKey, cache
 from apikeys.key_lookup import KeyRow
 from apikeys.models import PlatformApiKey
 
@@ -35,6 +42,12 @@ class VerifiedKey:
     key_id: int
     user: AbstractBaseUser
     order_mode: str
+    scopes: frozenset[str] = frozenset()
+    expires_at: datetime | None = None
+    allowed: tuple = ()
+    rate: tuple[int, int] | None = None
+    valid_until: datetime | None = None
+    is_primary: bool = False
 
     @property
     def user_id(self) -> int:
@@ -42,7 +55,8 @@ class VerifiedKey:
 
 
 class VerifiedMemo:
-    """A bounded LRU set of (row id, stored hash) pairs that passed Argon2 here."""
+    """A bounded LRU set of (row id, stored hash) pairs that passed Argon2 here: a key
+    evicted from the cache (a mode change, say) is not hashed again."""
 
     def __init__(self) -> None:
         self._entries: OrderedDict[tuple[int, str], None] = OrderedDict()
@@ -77,27 +91,67 @@ def verify(presented: object) -> VerifiedKey | None:
     """Return who ``presented`` belongs to, or None for any kind of bad key."""
     if not crypto.looks_like_platform_key(presented):
         return None
+    digest = crypto.lookup_digest(presented, crypto.current_pepper())
+    trusted = eviction.cache_trusted()
+    if trusted:
+        entry = cache.get(digest)
+        if entry is not None:
+            if entry.valid_until is not None and entry.valid_until <= timezone.now():
+                cache.forget(digest)  # a rolled key's grace ended: refused in every process by the clock
+                return None
+            touch_last_used(entry)
+            return _verified(entry)
+    generation = cache.generation  # read before the row: see key_cache's module doc
+    entry = _check_against_database(presented, digest)
+    if entry is None:
+        return None
+    if trusted:
+        cache.put(digest, entry, generation=generation)
+    touch_last_used(entry)
+    return _verified(entry)
+
+
+def _check_against_database(presented: str, digest: str) -> CachedKey | None:
     for pepper_index, pepper in enumerate(crypto.peppers_in_turn()):
-        digest = crypto.lookup_digest(presented, pepper)
-        row = key_lookup.usable_key_by_digest(digest)
+        candidate = digest if pepper_index == 0 else crypto.lookup_digest(presented, pepper)
+        row = key_lookup.usable_key_by_digest(candidate)
         if row is None:
             continue
-        if not hmac.compare_digest(row.lookup_digest, digest):
+        if not hmac.compare_digest(row.lookup_digest, candidate):
             return None
         if not _confirm(row, presented, pepper, current_pepper=pepper_index == 0):
             return None
-        _touch_last_used(row)
-        return VerifiedKey(key_id=row.key_id, user=row.user, order_mode=row.order_mode)
+        return _entry(row)
     return None
+
+
+def _entry(row: KeyRow) -> CachedKey:
+    try:
+        rate = key_policy.parse_rate(row.rate_limit)
+    except ValueError:  # validated on save; a hand-edited one must not make every request a 500
+        rate = None
+    return CachedKey(
+        key_id=row.key_id,
+        user=row.user,
+        order_mode=row.order_mode,
+        last_used_at=row.last_used_at,
+        scopes=frozenset(row.scopes),
+        expires_at=row.expires_at,
+        allowed=key_policy.networks(tuple(str(entry) for entry in row.allowed_ips)),
+        rate=rate,
+        valid_until=row.valid_until,
+        is_primary=row.is_primary,
+    )
 
 
 def _confirm(row: KeyRow, presented: str, pepper: str, *, current_pepper: bool) -> bool:
     entry = (row.key_id, str(row.key_hash))
     if current_pepper and entry in memo:
         return True
-    if not PepperedHashField.verify(presented, row.key_hash, pepper=pepper):
+    if row.key_hash is None or not PepperedHashField.verify(presented, row.key_hash, pepper=pepper):
         return False
-    if not current_pepper or PepperedHashField.must_update(row.key_hash):
+    if (not current_pepper or PepperedHashField.must_update(row.key_hash)) and not row.previous_secret:
+        # A previous secret in its grace is not upgraded: it stops working soon anyway.
         entry = (row.key_id, _upgrade(row, presented))
     memo.add(entry)
     return True
@@ -111,15 +165,28 @@ def _upgrade(row: KeyRow, presented: str) -> str:
     """
     fresh = PlatformApiKey(pk=row.key_id)
     fresh.set_secret(presented)
-    PlatformApiKey.objects.filter(pk=row.key_id, lookup_digest=row.lookup_digest).update(
+    upgraded = PlatformApiKey.objects.filter(pk=row.key_id, lookup_digest=row.lookup_digest).update(
         key_hash=fresh.key_hash, lookup_digest=fresh.lookup_digest
     )
+    if upgraded:
+        eviction.evict_users([row.user.pk])
     return str(fresh.key_hash)
 
 
-def _touch_last_used(row: KeyRow) -> None:
-    """Record use at most once per interval: no write on every request."""
+def _verified(entry: CachedKey) -> VerifiedKey:
+    """With a copy of the owner for this request (a view may change its ``request.user``);
+    fields the check did not load stay deferred and load on first access."""
+    return VerifiedKey(
+        key_id=entry.key_id, user=copy.copy(entry.user), order_mode=entry.order_mode, scopes=entry.scopes,
+        expires_at=entry.expires_at, allowed=entry.allowed, rate=entry.rate, valid_until=entry.valid_until,
+        is_primary=entry.is_primary,
+    )
+
+
+def touch_last_used(entry: CachedKey) -> None:
+    """Record use at most once per interval and process: no write on every request."""
     now = timezone.now()
     interval = timedelta(seconds=app_settings.PLATFORM_KEY_LAST_USED_INTERVAL)
-    if row.last_used_at is None or now - row.last_used_at >= interval:
-        PlatformApiKey.objects.filter(pk=row.key_id).update(last_used_at=now)
+    if entry.last_used_at is None or now - entry.last_used_at >= interval:
+        entry.last_used_at = now
+        PlatformApiKey.objects.filter(pk=entry.key_id).update(last_used_at=now)

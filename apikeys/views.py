@@ -1,4 +1,4 @@
-"""Platform-key endpoints (SPEC §2), account endpoints and the /apikey/ page.
+"""Platform-key endpoints, account endpoints and the /apikey/ page (docs/api/platform-key.md).
 
 Thin: parse, call a service, shape the answer. Every endpoint acts on the
 authenticated user only; no user id is ever read from a request.
@@ -11,33 +11,22 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
 
-from apikeys import crypto, serializers, services
+from apikeys import scopes, serializers, services
+from apikeys.key_views import actor_of
+from config.throttling import PerAddressThrottle
 
 INVALID_MODE_MESSAGE = 'Invalid mode. Must be "auto" or "semi_auto"'
 
 
-class SecretUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "secret_unavailable"
-
-
-def _reveal(row) -> str | None:
-    try:
-        return row.reveal() if row else None
-    except crypto.UndecryptableSecret as exc:
-        raise SecretUnavailable(str(exc)) from None
-
-
 class PlatformKeyView(APIView):
-    """GET: see your key and mode. POST: regenerate. DELETE: revoke.
+    """GET: see your primary key and mode. POST: regenerate it. DELETE: revoke it.
 
     GET and POST answer with the plaintext key, so no answer here may be cached.
     """
@@ -53,7 +42,7 @@ class PlatformKeyView(APIView):
         payload = {
             "login_username": request.user.get_username(),
             "has_api_key": bool(row and row.has_key),
-            "api_key": _reveal(row),
+            "api_key": services.key_reveal(key=row, actor=actor_of(request)) if row else None,
             "order_mode": row.order_mode if row else "auto",
         }
         return Response(payload)
@@ -65,7 +54,7 @@ class PlatformKeyView(APIView):
         tags=["platform key"],
     )
     def post(self, request):
-        row, plaintext = services.platform_key_regenerate(user=request.user)
+        row, plaintext = services.platform_key_regenerate(user=request.user, actor=actor_of(request))
         return Response(
             {"message": "API key updated successfully.", "api_key": plaintext, "key_id": row.pk}
         )
@@ -78,7 +67,7 @@ class PlatformKeyView(APIView):
         tags=["platform key"],
     )
     def delete(self, request):
-        services.platform_key_revoke(user=request.user)
+        services.platform_key_revoke(user=request.user, actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -99,8 +88,12 @@ class OrderModeView(APIView):
         if not incoming.is_valid():
             return Response({"error": INVALID_MODE_MESSAGE}, status=status.HTTP_400_BAD_REQUEST)
         mode = incoming.validated_data["mode"]
-        services.platform_key_set_mode(user=request.user, mode=mode)
+        services.platform_key_set_mode(user=request.user, mode=mode, actor=actor_of(request))
         return Response({"message": f"Order mode updated to {mode}", "mode": mode})
+
+
+class RegisterThrottle(PerAddressThrottle):
+    scope = "register"
 
 
 class RegisterView(APIView):
@@ -108,8 +101,7 @@ class RegisterView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "register"
+    throttle_classes = [RegisterThrottle]
 
     @extend_schema(
         summary="Create an account (when ALLOW_SIGNUP is true)",
@@ -165,3 +157,6 @@ class ApiKeyPage(LoginRequiredMixin, TemplateView):
     """The /apikey/ page; its script talks to the JSON endpoints above."""
 
     template_name = "apikeys/apikey.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "scope_choices": list(scopes.DESCRIPTIONS.items())}

@@ -3,12 +3,10 @@
 ``running_keyward``: a live Keyward (daphne) with the same start-up as the live tests
 (tests/livesupport.py: fresh SQLite, migrated, port handed over with --fd, /healthz
 wait), so a benchmark measures the server people run, not the test client.
-``clients_off_cpus``: this process's threads (the clients) kept off a pinned server's CPUs.
 ``running_raw_broadcaster``: bench/_raw_ws_server.py, the bare `websockets` baseline of
 bench/ws_fanout.py, started the same way (socket bound here, handed over by fd).
-``rss_kib`` / ``cpu_seconds`` / ``voluntary_switches`` / ``machine_busy_seconds``: a
-process's resident memory, CPU time and context switches, and the whole machine's CPU
-time, from /proc (no psutil).
+``rss_kib`` / ``cpu_seconds`` / ``machine_busy_seconds``: a process's resident memory and
+CPU time, and the whole machine's CPU time, from /proc (no psutil).
 """
 from __future__ import annotations
 
@@ -25,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.livesupport import LiveKeyward, LiveServerError, start_keyward  # noqa: E402
-from tests.support.processes import PROJECT_ROOT, strong_env  # noqa: E402
+from tests.livesupport import LiveKeyward, LiveServerError, start_keyward
+from tests.support.processes import PROJECT_ROOT, strong_env
 
 RAW_SERVER = Path(__file__).resolve().parent / "_raw_ws_server.py"
 
@@ -76,22 +74,6 @@ def running_raw_broadcaster(ticks_per_second: float, startup_timeout: float = 30
                 process.wait(timeout=10)
 
 
-@contextlib.contextmanager
-def clients_off_cpus(server_cpus: str | None) -> Iterator[None]:
-    """While the server is pinned, its clients (this process's threads) keep off its CPUs,
-    as a load generator on another machine would; unpinned, both go where the OS puts them."""
-    if not server_cpus:
-        yield
-        return
-    before = os.sched_getaffinity(0)
-    others = before - {int(cpu) for cpu in server_cpus.split(",")}
-    os.sched_setaffinity(0, others or before)  # one CPU only: nowhere else to go
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
-
-
 def rss_kib(pid: int) -> int:
     """Resident set size (VmRSS) of ``pid`` in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -104,21 +86,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` so far, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def voluntary_switches(pid: int) -> int:
-    """Voluntary context switches of all of ``pid``'s threads so far (a thread that gives
-    up the CPU: waiting for the GIL, a lock, a socket or the event loop)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            status = (task / "status").read_text()
-        except FileNotFoundError:  # the thread ended meanwhile
-            continue
-        for line in status.splitlines():
-            if line.startswith("voluntary_ctxt_switches:"):
-                total += int(line.split()[1])
-    return total
 
 
 def machine_busy_seconds() -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _keystore import fill_to, median_ms, setup_django  # noqa: E402
+from _keystore import fill_to, median_ms, setup_django
 
 SIZES = (10, 1_000, 10_000)
 TARGETS = {"unknown": ("ratio", 1.5, "median <= 1 ms", 1.0), "cold": ("ratio", 1.5, None, None),

@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _keystore import fill_to, median_ms, setup_django  # noqa: E402
-from _server import machine_busy_seconds  # noqa: E402
+from _keystore import fill_to, median_ms, setup_django
+from _server import machine_busy_seconds
 
 TARGET_RATIO = 1.0
 
@@ -153,7 +153,7 @@ def main() -> int:
         setup_django(args.database_url or f"sqlite:///{tmp}/scan_model.sqlite3")
         from django.conf import settings
 
-        for n, repetitions in zip(sizes, reps):
+        for n, repetitions in zip(sizes, reps, strict=True):
             positions[n] = (n + 1) // 2 if args.position == "median" else rng.randint(1, n)
             results[n] = measure_size(n, positions[n], repetitions, args.samples, args.cold_samples)
         argon = (f"Argon2id t={settings.ARGON2_TIME_COST}, m={settings.ARGON2_MEMORY_COST} KiB, "

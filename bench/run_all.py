@@ -1,8 +1,13 @@
 """`make bench`: run every benchmark script in bench/ (not the _helpers, not this file),
 one after another with this interpreter, and fail if any of them fails or misses its
-target. Each script writes its own section of bench/RESULTS.md."""
+target. Each script writes its own section of bench/RESULTS.md.
+
+    bench/run_all.py                       every benchmark
+    bench/run_all.py --only throughput     one (or several: --only a --only b)
+"""
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
@@ -16,7 +21,10 @@ def scripts() -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    chosen = [p for p in scripts() if not argv or p.stem in argv]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], choices=[p.stem for p in scripts()])
+    only = parser.parse_args(argv).only
+    chosen = [p for p in scripts() if not only or p.stem in only]
     failed = []
     for script in chosen:
         print(f"== {script.name} ==", flush=True)

@@ -43,7 +43,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import percentile  # noqa: E402
+from _load import percentile
 
 PASSWORD = "soak-" + "Pw-7" * 4
 SYMBOLS = ["RELIANCE", "SBIN", "INFY", "TCS", "HDFCBANK", "ICICIBANK", "ITC", "LT", "AXISBANK", "WIPRO"]
@@ -67,7 +67,7 @@ def _fake_newsapi_main(port_pipe, served) -> None:
     refused = json.dumps({"status": "error", "code": "apiKeyMissing", "message": "No key."}).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             good = self.path.startswith("/v2/top-headlines") and bool(self.headers.get("X-Api-Key"))
             body = ok if good else refused
             self.send_response(200 if good else 401)
@@ -480,7 +480,8 @@ def main() -> int:
     paths = {"vault read": "GET /api/v1/api-keys/ (JWT)", "key test": "POST /api/v1/api-keys/test-by-type/news_api (JWT)",
              "order": "POST /api/v1/placeorder (platform key, auto, MARKET)"}
     lines = [
-        f"One daphne process ({'SQLite' if not args.database_url else 'DATABASE_URL below'}, in-memory channel layer, DEBUG off, FEED_TICKS_PER_SECOND default 1), "
+        f"One daphne process ({'SQLite' if not args.database_url else 'DATABASE_URL below'}, in-memory channel layer, DEBUG off, "
+        f"FEED_TICKS_PER_SECOND default 1), "
         f"{args.seconds:g} s, {len(roles) + args.ws} concurrent clients over {args.users} users: "
         f"{args.vault} vault readers, {args.tests} key testers (the server calls a fake NewsAPI on 127.0.0.1, "
         f"a ThreadingHTTPServer in its own process answering `{{\"status\":\"ok\",\"totalResults\":1,\"articles\":[...]}}` "
@@ -523,7 +524,7 @@ def main() -> int:
         f"Fake NewsAPI served {served:,} calls (key tests: {len(tally.latencies.get('key test', [])):,}).",
         "",
         f"Server process RSS: {rss_start / 1024:.1f} MiB at the start of the soak, "
-        + ", ".join(f"{kib / 1024:.1f} MiB at {args.seconds * q / 4:g} s" for q, kib in zip((1, 2, 3), quarters))
+        + ", ".join(f"{kib / 1024:.1f} MiB at {args.seconds * q / 4:g} s" for q, kib in zip((1, 2, 3), quarters, strict=True))
         + f", {rss_end / 1024:.1f} MiB at the end; peak {rss_peak / 1024:.1f} MiB ({(rss_end - rss_start) / 1024:+.1f} "
         f"MiB over the soak). CPU, in "
         f"shares of one core ({os.cpu_count()} cores): server {server_cpu / elapsed:.0%}, this bench's clients and "

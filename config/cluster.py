@@ -1,17 +1,20 @@
-"""Several daphne processes over one PostgreSQL (or any DATABASE_URL) and one Redis:
-``make cluster``, the scaled-out layout of the README on one machine.
+"""The production layout on one machine, ``make cluster``: stock servers over PostgreSQL
+and Redis.
 
-    python -m config.cluster --ports 8001 8002
+    python -m config.cluster --http-port 8000 --stream-port 8001
+
+- HTTP (pages, admin, the whole REST API): gunicorn, ``gthread`` workers, WSGI
+  (config/wsgi.py, settings in config/gunicorn.py);
+- the WebSocket stream: uvicorn, ASGI (config/asgi.py), on a port of its own, with
+  permessage-deflate off; its HTTP routes answer too, but clients use the HTTP port.
 
 DATABASE_URL and REDIS_URL come from the environment or ``.env``, else the local
 PostgreSQL database ``keyward`` and Redis db 0: never the single-process defaults, since
-without Redis each process would have its own cache and channel layer (throttles,
-revocations and order events would stop at process borders). Creates the PostgreSQL
-database if it does not exist yet, migrates once, then starts one
-``config.serve`` (daphne with the redacted access log) per port and stops them all
-together on Ctrl-C / SIGTERM, or as soon as one of them dies. With ``--pin-cpus`` each
-process runs on a CPU of its own (config.serve's SERVE_CPUS), dealt out of SERVE_CPUS if
-that is set, else out of every CPU the cluster may use.
+without Redis each process would have its own cache and channel layer. Creates the
+PostgreSQL database if missing, migrates once, then starts both servers and stops them
+together on Ctrl-C / SIGTERM, or as soon as one of them dies. Unless WEBSOCKET_URL is set,
+the playground is pointed at the stream's port. With SERVE_CPUS set, every process of
+both servers runs on those CPUs. Both access logs pass through the secret redactor.
 """
 from __future__ import annotations
 
@@ -21,13 +24,38 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STREAM_LOGGING = PROJECT_ROOT / "config" / "stream_logging.json"
 DEFAULTS = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyward",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
+HTTP_WORKERS = 2
+HTTP_THREADS = 64
+
+
+def http_command(bind: str, *, workers: int = HTTP_WORKERS, threads: int = HTTP_THREADS) -> list[str]:
+    """gunicorn serving config.wsgi; ``bind`` is ``host:port`` or ``fd://N``."""
+    return [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", bind,
+            "--workers", str(workers), "--threads", str(threads), "config.wsgi:application"]
+
+
+def stream_command(*, host: str = "127.0.0.1", port: int | None = None, fd: int | None = None,
+                   workers: int = 1) -> list[str]:
+    """uvicorn serving config.asgi on ``host:port`` or an inherited socket ``fd``."""
+    where = ["--fd", str(fd)] if fd is not None else ["--host", host, "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", "config.asgi:application", *where, "--workers", str(workers),
+            "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-config", str(STREAM_LOGGING)]
+
+
+def pinned_to(cpus: set[int] | None):
+    """A Popen ``preexec_fn`` that runs the child, and every process it forks, on ``cpus``."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 def load_environment() -> None:
@@ -67,26 +95,10 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, check=True)
 
 
-def cpu_per_process(count: int, cluster_cpus: str = "") -> list[str]:
-    """One CPU each (SERVE_CPUS values), round robin over ``cluster_cpus`` (the cluster's
-    own SERVE_CPUS, from the environment or .env), else over every CPU this process may use.
-    Without --pin-cpus each process would run on all of SERVE_CPUS, sharing them."""
-    if not hasattr(os, "sched_getaffinity"):
-        raise SystemExit("cluster: --pin-cpus is not supported on this platform")
-    from config.serve import cpus_from
-
-    available = sorted(cpus_from(cluster_cpus) or os.sched_getaffinity(0))
-    return [str(available[i % len(available)]) for i in range(count)]
-
-
-def serve(ports: list[int], host: str, *, pin_cpus: bool = False) -> int:
-    cpus = cpu_per_process(len(ports), os.environ.get("SERVE_CPUS", "")) if pin_cpus else [None] * len(ports)
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "config.serve", "-b", host, "-p", str(port), "config.asgi:application"],
-                         cwd=PROJECT_ROOT, env={**os.environ, "SERVE_CPUS": cpu} if cpu else None)
-        for port, cpu in zip(ports, cpus)
-    ]
-    print("cluster: " + ", ".join(f"http://{host}:{p}/ (pid {proc.pid})" for p, proc in zip(ports, processes)), flush=True)
+def serve(commands: dict[str, list[str]], *, env: dict[str, str], cpus: set[int] | None) -> int:
+    """Run every command until a signal or until one of them exits; stop them all."""
+    processes = {name: subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, preexec_fn=pinned_to(cpus))
+                 for name, command in commands.items()}
     stopping = False
 
     def stop(*_):
@@ -96,36 +108,52 @@ def serve(ports: list[int], host: str, *, pin_cpus: bool = False) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        while not stopping and all(proc.poll() is None for proc in processes):
+        while not stopping and all(proc.poll() is None for proc in processes.values()):
             time.sleep(0.2)
     finally:
-        for proc in processes:
+        for proc in processes.values():
             if proc.poll() is None:
                 proc.terminate()
-        for proc in processes:
+        for proc in processes.values():
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    died = [proc for proc in processes if proc.returncode not in (0, -signal.SIGTERM)]
+    died = [name for name, proc in processes.items() if proc.returncode not in (0, -signal.SIGTERM)]
+    for name in died:
+        print(f"cluster: {name} exited with {processes[name].returncode}", file=sys.stderr)
     return 0 if stopping and not died else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ports", type=int, nargs="+", default=[8001, 8002])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--pin-cpus", action="store_true",
-                        help="run each process on a CPU of its own (SERVE_CPUS), round robin")
+    parser.add_argument("--http-port", type=int, default=8000)
+    parser.add_argument("--stream-port", type=int, default=8001)
+    parser.add_argument("--http-workers", type=int, default=HTTP_WORKERS)
+    parser.add_argument("--http-threads", type=int, default=HTTP_THREADS,
+                        help="threads per HTTP worker: more than the provider calls (seconds each) "
+                             "a worker may have in flight at once")
+    parser.add_argument("--stream-workers", type=int, default=1)
     args = parser.parse_args(argv)
     load_environment()
+    from config.serve import cpus_from
+
+    cpus = cpus_from(os.environ.get("SERVE_CPUS", ""))
+    stream_url = f"ws://{args.host}:{args.stream_port}/ws/"
+    os.environ.setdefault("WEBSOCKET_URL", stream_url)
     print(f"cluster: DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} "
           f"REDIS_URL={_without_password(os.environ['REDIS_URL'])}")
     ensure_postgres_database(os.environ["DATABASE_URL"])
     manage("migrate", "--noinput", "--verbosity", "0")
     manage("ensure_admin")
     manage("collectstatic", "--noinput", "--verbosity", "0")
-    return serve(args.ports, args.host, pin_cpus=args.pin_cpus)
+    print(f"cluster: HTTP on http://{args.host}:{args.http_port}/ (gunicorn, {args.http_workers} workers x "
+          f"{args.http_threads} threads), stream on {stream_url} (uvicorn, {args.stream_workers} workers)", flush=True)
+    return serve({
+        "http": http_command(f"{args.host}:{args.http_port}", workers=args.http_workers, threads=args.http_threads),
+        "stream": stream_command(host=args.host, port=args.stream_port, workers=args.stream_workers),
+    }, env=dict(os.environ), cpus=cpus)
 
 
 if __name__ == "__main__":

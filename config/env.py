@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +60,27 @@ class Env(environ.Env):
             return as_networks(self.str(var, default=",".join(map(str, default))))
         except ValueError:
             raise _unreadable(var, "IP addresses or networks separated by commas, such as 52.89.214.238,10.0.0.0/8") from None
+
+    def websocket_url(self, var: str) -> str:
+        """A ws:// or wss:// URL with a host, or empty (the page's own host)."""
+        value = self.str(var, default="").strip()
+        if value:
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 (raises ValueError for a bad port)
+            except ValueError:
+                raise _unreadable(var, "a ws:// or wss:// URL") from None
+            if parts.scheme not in ("ws", "wss") or not parts.hostname:
+                raise _unreadable(var, "a ws:// or wss:// URL")
+        return value
+
+
+def websocket_origin(url: str) -> list[str]:
+    """The CSP source that lets a page connect to ``url`` (none for an empty one)."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"]
 
 
 def as_networks(entries) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

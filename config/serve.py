@@ -7,22 +7,9 @@ stream that redacts every line, then hands over to daphne's own command line:
 
     python -m config.serve -b 127.0.0.1 -p 8000 config.asgi:application
 
-It also stops Twisted from parsing request bodies itself. Twisted's HTTP request parses
-every multipart/form-data POST into ``request.args``, which daphne never reads (it hands
-the raw body to the ASGI app), and answers a body it cannot parse with a bare 400 (no
-Content-Type, no body, connection closed) before the application sees the request. With
-the parsing off, Django and DRF parse the body once and answer such a request the way
-the API documents its errors.
-
-And with ``SERVE_CPUS`` set (e.g. ``3``, or ``2,3``) it runs the process on those CPUs
-only. One Python process runs Python on one core at a time anyway (the GIL); left to
-the scheduler, its event loop and request threads land on different cores, and every
-GIL hand-off between them (each SQLite step, each thread hop) becomes a cross-core
-wake-up, which on a virtual machine costs more than the work it hands over. Pinned, the
-hand-offs stay on one core: bench/api_throughput.py measures both. The cost: the C code
-that does use several cores shares the one core too. Argon2's four lanes run in threads:
-one verify (a key's first use in a process, or regenerating it) took 208 ms pinned
-against 142 ms unpinned on the 2-core benchmark VM.
+With ``SERVE_CPUS`` set (e.g. ``3``, or ``2,3``) it runs the process on those CPUs only
+(``os.sched_setaffinity``), so a benchmark or a host can keep the server apart from its
+clients or its database.
 """
 from __future__ import annotations
 
@@ -46,24 +33,6 @@ class RedactingStream(io.TextIOBase):
 
     def writable(self) -> bool:
         return True
-
-
-def install_raw_body_requests() -> None:
-    """Make daphne's HTTP factory build requests that leave the body to the application."""
-    from daphne import http_protocol
-
-    if getattr(http_protocol.WebRequest, "leaves_body_to_application", False):
-        return
-
-    class RawBodyWebRequest(http_protocol.WebRequest):
-        leaves_body_to_application = True
-
-        def __init__(self, *args, **kwargs):
-            kwargs["parsePOSTFormSubmission"] = False
-            super().__init__(*args, **kwargs)
-
-    # daphne's HTTPFactory.buildProtocol looks WebRequest up in its module on every connection.
-    http_protocol.WebRequest = RawBodyWebRequest
 
 
 def cpus_from(value: str) -> set[int] | None:
@@ -107,7 +76,6 @@ def main() -> None:
     from daphne.cli import CommandLineInterface
 
     sys.stdout = RedactingStream(sys.stdout)
-    install_raw_body_requests()
     CommandLineInterface.entrypoint()
 
 

@@ -252,7 +252,7 @@ def parse_request(text: str, *, file: str = "") -> BruRequest:
     meta_d = meta.as_dict()
     declared = meta_d.get("type", "http").strip().lower()
     folder = file.split("/", 1)[0] if "/" in file else ""
-    common = dict(
+    common: dict[str, Any] = dict(
         name=meta_d["name"].strip(), seq=_seq(meta_d), file=file, folder=folder,
         docs=by_name["docs"].text if "docs" in by_name else "",
         tests=by_name["tests"].text if "tests" in by_name else "",

@@ -19,9 +19,10 @@ BLANKED_KEYS = frozenset({"apikey"})
 
 # Requests outside a category folder are placed by their path, as OpenAlgo's playground does.
 _PATH_CATEGORIES = (
-    ("apikeys", ("/api/v1/api-keys", "/api/v1/apikey")),
+    ("apikeys", ("/api/v1/api-keys", "/api/v1/apikey", "/api/v1/platform-keys")),
     ("agents", ("/api/v1/agents",)),
-    ("account", ("/funds", "/orderbook", "/tradebook", "/positionbook", "/api/v1/auth")),
+    ("account", ("/funds", "/orderbook", "/tradebook", "/positionbook", "/holdings", "/margin", "/analyzer",
+                 "/api/v1/auth")),
     ("orders", ("/placeorder", "/cancelorder", "/orderstatus", "/pendingorders")),
     ("data", ("/quotes", "/depth")),
 )
@@ -109,12 +110,65 @@ def endpoint_entry(request: BruRequest) -> dict:
     return entry
 
 
+# The order a person uses a group's endpoints in, by file: the collection's own order
+# (meta seq) is the one Bruno's runner needs (create a key before reading it, switch the
+# order mode back last). Files not named here follow, in the collection's order.
+DISPLAY_ORDER: dict[str, tuple[str, ...]] = {
+    "account": (
+        "account/funds.bru", "account/orderbook.bru", "account/tradebook.bru", "account/positionbook.bru",
+        "account/holdings.bru", "account/margin.bru", "account/analyzer.bru", "account/analyzer-toggle.bru",
+        "account/pnl-symbols.bru",
+        "account/obtain-token.bru", "account/refresh-token.bru", "account/blacklist-token.bru",
+        "account/register.bru",
+    ),
+    "orders": (
+        "orders/placeorder.bru", "orders/placeorder-limit.bru", "orders/orderstatus.bru", "orders/modifyorder.bru",
+        "orders/cancelorder.bru", "orders/cancelallorder.bru", "orders/placesmartorder.bru",
+        "orders/openposition.bru", "orders/closeposition.bru", "orders/basketorder.bru", "orders/splitorder.bru",
+        "orders/optionsorder.bru", "orders/optionsmultiorder.bru",
+        "orders/placegttorder.bru", "orders/gttorderbook.bru", "orders/modifygttorder.bru",
+        "orders/cancelgttorder.bru", "orders/strategy-webhook.bru", "orders/chartink-webhook.bru",
+        "orders/set-mode-semi-auto.bru", "orders/pendingorders.bru", "orders/approve-pending.bru",
+        "orders/reject-pending.bru", "orders/set-mode-auto.bru",
+    ),
+    "utilities": (
+        "utilities/ping.bru", "utilities/healthz.bru", "utilities/readyz.bru", "utilities/openapi-schema.bru",
+    ),
+    "websocket": (
+        "websocket/authenticate.bru", "websocket/subscribe-ltp.bru", "websocket/subscribe-quote.bru",
+        "websocket/subscribe-depth.bru", "websocket/unsubscribe.bru", "websocket/unsubscribe-all.bru",
+        "websocket/subscribe-orders.bru", "websocket/unsubscribe-orders.bru", "websocket/ping.bru",
+        "websocket/get-broker-info.bru", "websocket/get-supported-brokers.bru",
+    ),
+    "apikeys": (
+        "apikeys/platform-key-get.bru", "apikeys/platform-key-regenerate.bru", "apikeys/platform-key-revoke.bru",
+        "apikeys/platform-keys-list.bru", "apikeys/platform-keys-create.bru", "apikeys/platform-keys-get.bru",
+        "apikeys/platform-keys-update.bru", "apikeys/platform-keys-reveal.bru", "apikeys/platform-keys-roll.bru",
+        "apikeys/platform-keys-events.bru", "apikeys/platform-keys-usage.bru", "apikeys/platform-keys-revoke.bru",
+        "apikeys/vault-list.bru", "apikeys/vault-get.bru", "apikeys/vault-create.bru", "apikeys/vault-update.bru",
+        "apikeys/vault-replace.bru", "apikeys/vault-test-by-id.bru", "apikeys/vault-test-by-type.bru",
+        "apikeys/vault-delete.bru",
+    ),
+}
+
+
+def _display_rank(category: str, request: BruRequest) -> int:
+    order = DISPLAY_ORDER.get(category, ())
+    return order.index(request.file) if request.file in order else len(order)
+
+
 def endpoints_grouped(collection: Collection | None = None) -> dict[str, list[dict]]:
+    """The endpoints by category, each group in DISPLAY_ORDER."""
     collection = collection or collection_load()
-    grouped: dict[str, list[dict]] = {category: [] for category in CATEGORIES}
+    placed: dict[str, list[BruRequest]] = {category: [] for category in CATEGORIES}
     for request in collection.requests:
-        grouped[category_of(request)].append(endpoint_entry(request))
-    return grouped
+        placed[category_of(request)].append(request)
+    return {
+        category: [
+            endpoint_entry(r) for r in sorted(requests, key=lambda r: _display_rank(category, r))  # stable
+        ]
+        for category, requests in placed.items()
+    }
 
 
 def bruno_export(collection: Collection | None = None) -> dict:

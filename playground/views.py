@@ -1,4 +1,4 @@
-"""The playground page (SPEC §5) and its four JSON helpers.
+"""The playground page and its JSON helpers (docs/api/playground.md).
 
 Session only: the page is for a signed-in browser, and these endpoints hand that
 browser its own platform key and a short-lived JWT so it can call the API the way an
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -18,7 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
-from apikeys import crypto, services
+from apikeys import services
+from apikeys.key_views import actor_of
+from config import errors
 from playground import catalog, postman
 from playground.bruno import BruParseError
 
@@ -50,6 +53,14 @@ class PlaygroundPage(LoginRequiredMixin, TemplateView):
 
     template_name = "playground/playground.html"
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # JSON like everything else under /playground/, not Django's empty 405.
+        return errors.method_not_allowed(request, self._allowed_methods())
+
+    def get_context_data(self, **kwargs):
+        # Empty: the page's own host. Set when the stream has a port or host of its own.
+        return {**super().get_context_data(**kwargs), "websocket_url": settings.WEBSOCKET_URL}
+
 
 class ApiKeyView(SessionView):
     @extend_schema(
@@ -63,10 +74,8 @@ class ApiKeyView(SessionView):
     )
     def get(self, request):
         row = services.platform_key_get(user=request.user)
-        try:
-            plaintext = row.reveal() if row else None
-        except crypto.UndecryptableSecret as exc:
-            return _private(Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE))
+        # Audited like every reveal of a key (once per 10 minutes per address).
+        plaintext = services.key_reveal(key=row, actor=actor_of(request)) if row else None
         return _private(Response({"api_key": plaintext or ""}))
 
 

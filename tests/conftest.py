@@ -7,25 +7,32 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apikeys import verification
+from apikeys import key_rate, usage, verification
 from apikeys.authentication import invalid_keys
+from apikeys.key_cache import cache as key_cache
 
 
 @pytest.fixture(autouse=True)
 def _cheap_argon2_and_clean_state(settings):
     """Argon2 at minimum cost (the algorithm is the same; only its work factor drops),
     users' passwords hashed without PBKDF2's deliberate slowness (no test is about it),
-    an empty verification memo, no remembered bad-key counts and an empty cache for every test."""
+    an empty verification memo and key cache, no remembered bad-key counts or unflushed usage and an empty cache for every test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ARGON2_TIME_COST = 1
     settings.ARGON2_MEMORY_COST = 1024
     settings.ARGON2_PARALLELISM = 1
     verification.memo.clear()
+    key_cache.clear()
     invalid_keys.forget()
+    usage.counter.forget()
+    key_rate.forget()
     cache.clear()
     yield
     verification.memo.clear()
+    key_cache.clear()
     invalid_keys.forget()
+    usage.counter.forget()
+    key_rate.forget()
     cache.clear()
 
 
@@ -80,3 +87,14 @@ def platform_key(user):
 
     _, plaintext = services.platform_key_regenerate(user=user)
     return plaintext
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``make test`` runs ``--dist loadgroup``) a test module runs on one
+    worker, so its module-scoped live servers start once; a module that sets
+    ``SPREAD_OVER_WORKERS = True`` (the schema fuzz: one test per operation) is shared out
+    test by test instead."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and not getattr(module, "SPREAD_OVER_WORKERS", False):
+            item.add_marker(pytest.mark.xdist_group(module.__name__))

@@ -31,9 +31,13 @@ PUBLIC = {"/healthz", "/readyz", "/api/schema/", "/api/v1/auth/token/", "/api/v1
           "/api/v1/auth/register/", "/api/v1/auth/token/blacklist/"}
 
 
+# Authenticated by the secret id in the URL (a webhook strategy's), not by a key or a JWT.
+SECRET_URL = {"/strategy/webhook/{{webhook_id}}", "/chartink/webhook/{{webhook_id}}"}
+
+
 def test_every_endpoint_is_in_exactly_one_group():
     grouped = {(r.method, r.path) for r in KEY_ENDPOINTS + JWT_ENDPOINTS} | {("*", p) for p in PUBLIC}
-    assert all((r.method, r.path) in grouped or r.path in PUBLIC for r in HTTP)
+    assert all((r.method, r.path) in grouped or r.path in PUBLIC | SECRET_URL for r in HTTP)
     assert not {(r.method, r.path) for r in KEY_ENDPOINTS} & {(r.method, r.path) for r in JWT_ENDPOINTS}
     assert len(KEY_ENDPOINTS) >= 10 and len(JWT_ENDPOINTS) >= 10
 
@@ -140,6 +144,7 @@ def test_a_blacklisted_refresh_token_cannot_be_used_again(user):
 # --- other users' objects ------------------------------------------------------------------
 VAULT_BY_ID = [r for r in JWT_ENDPOINTS if "{{vault_key_id}}" in r.path]
 PENDING_BY_ID = [r for r in JWT_ENDPOINTS if "{{pending_order_id}}" in r.path]
+PLATFORM_KEY_BY_ID = [r for r in JWT_ENDPOINTS if "{{platform_key_id}}" in r.path]
 
 
 @pytest.mark.parametrize("request_", VAULT_BY_ID, ids=_label)
@@ -150,6 +155,16 @@ def test_another_users_vault_key_is_not_found(request_, user, other_api):
     assert response.status_code == 404 and response.json() == {"detail": "API key not found"}
     key.refresh_from_db()
     assert key.is_active and key.key_name == secret_name  # nothing changed either
+
+
+@pytest.mark.parametrize("request_", PLATFORM_KEY_BY_ID, ids=_label)
+def test_another_users_platform_key_is_not_found(request_, user, other_api):
+    key, plaintext = services.key_create(user=user, name="owners-private-label")
+    response = call(other_api, request_, path_vars={"platform_key_id": str(key.pk)})
+    assert response.status_code == 404 and response.json() == {"detail": "No such key of yours."}
+    assert plaintext not in response.content.decode() and "owners-private-label" not in response.content.decode()
+    key.refresh_from_db()
+    assert key.has_key and key.scopes == ["read:market", "read:account", "write:orders"]  # nothing changed
 
 
 @pytest.mark.parametrize("request_", PENDING_BY_ID, ids=_label)
@@ -178,3 +193,11 @@ def test_another_users_order_is_invisible_to_my_key(endpoint, user, platform_key
     mine = APIClient().post("/api/v1/orderstatus", {"apikey": platform_key, "orderid": placed["orderid"],
                                                     "strategy": "T"}, format="json").json()
     assert mine["data"]["order_status"] == "open"  # the owner's order was not cancelled
+
+
+@pytest.mark.parametrize("request_", [r for r in HTTP if r.path in SECRET_URL], ids=_label)
+@pytest.mark.parametrize("secret", ["0" * 64, "not-an-id", "%2e%2e"])
+def test_secret_url_endpoints_refuse_an_unknown_secret_and_ignore_keys(request_, secret, platform_key):
+    response = call(APIClient(), request_, body_changes={"apikey": platform_key}, path_vars={"webhook_id": secret})
+    assert response.status_code == 404
+    assert response.json() == {"status": "error", "message": "Invalid webhook ID"}

@@ -28,10 +28,15 @@ logger = logging.getLogger(__name__)
 def pending_order_create(
     *, user: AbstractBaseUser, request: broker.OrderRequest, api_type: str = "placeorder"
 ) -> PendingOrder:
+    return pending_request_create(user=user, api_type=api_type, order_data=request.to_json())
+
+
+def pending_request_create(*, user: AbstractBaseUser, api_type: str, order_data: dict) -> PendingOrder:
+    """Queue any order-placing request (``order_data``: its validated fields as JSON)."""
     now = timezone.now()
     with transaction.atomic():
         pending = PendingOrder.objects.create(
-            user=user, api_type=api_type, order_data=request.to_json(), created_at=now,
+            user=user, api_type=api_type, order_data=order_data, created_at=now,
             expires_at=now + timedelta(seconds=int(app_settings.PENDING_ORDER_TTL_SECONDS)),
         )
         events.publish_order_event(user.pk, shapes.pending_order_update(pending, event="queued"))
@@ -90,20 +95,33 @@ def _claim(user: AbstractBaseUser, pending_order_id: int, new_status: str, **ext
     return row
 
 
-def pending_order_approve(*, user: AbstractBaseUser, pending_order_id: int) -> tuple[PendingOrder, Order]:
-    """Approve and execute once (whatever the key's mode is now: the owner decided)."""
+def pending_order_approve(
+    *, user: AbstractBaseUser, pending_order_id: int
+) -> tuple[PendingOrder, Order | dict]:
+    """Approve and execute once (whatever the key's mode is now: the owner decided).
+
+    A queued placeorder gives the Order (linked to this entry); any other kind
+    (placesmartorder, basketorder, splitorder) gives OpenAlgo's answer to that call, as
+    the same code would have answered it in auto mode.
+    """
+    from trading import order_kinds
+
     try:
         with transaction.atomic():
             row = _claim(user, pending_order_id, PendingStatus.APPROVED)
-            order = broker.order_execute(
-                user=user, request=broker.OrderRequest.from_data(row.order_data), pending_order=row
-            )
+            outcome: Order | dict
+            if row.api_type == "placeorder":
+                outcome = broker.order_execute(
+                    user=user, request=broker.OrderRequest.from_data(row.order_data), pending_order=row
+                )
+            else:
+                outcome, _ = order_kinds.execute(row.api_type, user, row.order_data)
             events.publish_order_event(user.pk, shapes.pending_order_update(row, event="approved"))
     except PendingOrderExpired:
         _mark_expired(user, pending_order_id)
         raise
-    logger.info("pending order %s approved by user %s: order %s", pending_order_id, user.pk, order.orderid)
-    return row, order
+    logger.info("pending order %s (%s) approved by user %s", pending_order_id, row.api_type, user.pk)
+    return row, outcome
 
 
 def pending_order_reject(*, user: AbstractBaseUser, pending_order_id: int, reason: str = "") -> PendingOrder:

@@ -6,21 +6,14 @@ server meant it: bad JSON, oversized bodies, field errors, bad keys, throttling.
 """
 from __future__ import annotations
 
-import json
-
-from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
+from apikeys.api_errors import exception_handler as drf_exception_handler
+from config.request_body import RequestTooLarge, decode_json, decode_text, read_bounded
 
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "request_too_large"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"Request body too large: the limit is {limit} bytes")
+__all__ = ["RequestTooLarge", "OpenAlgoJSONParser", "TradingError", "NotFound", "Conflict", "openalgo_exception_handler"]
 
 
 class TradingError(Exception):
@@ -41,41 +34,18 @@ class Conflict(TradingError):
     status_code = status.HTTP_409_CONFLICT
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-# One decoder for every body: json.loads with any keyword argument builds a new one per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 class OpenAlgoJSONParser(BaseParser):
     """JSON whatever the declared content type (webhook senders often say text/plain),
-    bounded by DATA_UPLOAD_MAX_MEMORY_SIZE (DRF's own JSON parser reads without a limit),
+    bounded by DATA_UPLOAD_MAX_MEMORY_SIZE like every API body (config/request_body.py),
     and always a JSON object."""
 
     media_type = "*/*"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        parser_context = parser_context or {}
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        request = parser_context.get("request")
-        if limit is not None and request is not None:
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                declared = 0
-            if declared > limit:
-                raise RequestTooLarge(limit)
-        raw = stream.read(limit + 1) if limit is not None else stream.read()
-        if limit is not None and len(raw) > limit:
-            raise RequestTooLarge(limit)
+        raw = read_bounded(stream, parser_context)
         if not raw.strip():
             return {}
-        try:
-            data = _DECODER.decode(raw.decode(parser_context.get("encoding") or "utf-8"))
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise exceptions.ParseError(f"Invalid JSON body: {exc}") from None
+        data = decode_json(decode_text(raw, parser_context, "JSON body"))
         if not isinstance(data, dict):
             raise exceptions.ParseError("Invalid JSON body: expected a JSON object")
         return data

@@ -4,10 +4,13 @@ One hub per event loop (one per server process): it keeps the process-local inte
 index ``(symbol, exchange) → {outbox: {(mode, depth)}}`` and, at FEED_TICKS_PER_SECOND,
 builds each ``market_data`` frame once per (symbol, mode, depth) and puts that same
 string on every interested connection's outbox. Ticks never cross processes: the market
-is deterministic, so every process computes the same prices itself (ARCHITECTURE.md).
+is deterministic, so every process computes the same prices itself (docs/design/websocket-feed.md).
 
 Each connection drains its own bounded outbox, so a slow or stalled client only ever
 loses its own oldest frames (counted in ``Outbox.dropped``) and never delays the others.
+An outbox whose client stopped reading (its TCP peer advertises a zero window:
+send_backlog.py) gets no ticks until it reads again, and its connection is told to close
+once that has lasted WS_STALLED_CLOSE_SECONDS: the server never buffers without bound.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from trading import market
+from trading import market, send_backlog
 from trading.conf import trading_settings
 from trading.stream_protocol import now_ms
 
@@ -37,12 +40,19 @@ class Outbox:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.dropped = 0
+        # (local, remote) TCP addresses of the connection, when the server gave them.
+        self.peer: tuple[send_backlog.Address, send_backlog.Address] | None = None
+        self.stalled_since: float | None = None  # loop time the client was first seen not reading
+        self.on_stalled: Callable[[], None] | None = None  # called once, when it lasted too long
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._drain())
 
     def push(self, frame: str) -> None:
+        if self.stalled_since is not None:  # the client is not reading: nothing more is buffered
+            self.dropped += 1
+            return
         if len(self._frames) >= self._maxsize:
             self._frames.popleft()  # drop the oldest: a newer tick supersedes it
             self.dropped += 1
@@ -52,6 +62,9 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._frames)
 
+    def clear(self) -> None:
+        self._frames.clear()
+
     async def _drain(self) -> None:
         while True:
             await self._wakeup.wait()
@@ -59,19 +72,24 @@ class Outbox:
             while self._frames:
                 await self._send(self._frames.popleft())
 
-    async def close(self) -> None:
+    def cancel(self) -> None:
+        """Stop draining and drop what is queued, without waiting (close() also waits)."""
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
         self._frames.clear()
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        self._frames.clear()
+        if task is not None:
+            task.cancel()
+            # Wait for the drain to end, whatever it ended with; asyncio.wait (unlike
+            # catching around ``await task``) lets a cancellation of the caller through.
+            await asyncio.wait([task])
 
 
 def market_data_frame(symbol: str, exchange: str, mode: int, depth: int, timestamp_ms: int) -> str:
-    """The JSON text of one ``market_data`` message (SPEC §4): ``mode`` is the number."""
+    """The JSON text of one ``market_data`` message (docs/api/websocket.md): ``mode`` is the number."""
     snapshot = market.quote(symbol, exchange, at_ms=timestamp_ms)
     if mode == 1:
         data = {"ltp": snapshot["ltp"], "timestamp": timestamp_ms}
@@ -116,6 +134,7 @@ class FeedHub:
         # disconnect's clean-up cost that connection's symbols, not every symbol of the process.
         self._pairs_by_outbox: dict[Outbox, set[tuple[str, str]]] = {}
         self._task: asyncio.Task | None = None
+        self._stalls_checked_at = float("-inf")
         self.frames_built = 0
         self.frames_delivered = 0
 
@@ -192,6 +211,25 @@ class FeedHub:
                 logger.exception("feed publish failed for %s:%s", exchange, symbol)
             await asyncio.sleep(0)
 
+    def check_stalls(self, now: float) -> None:
+        """Pause the ticks of every subscribed connection whose client is not reading, resume
+        those reading again, and report the ones stalled for WS_STALLED_CLOSE_SECONDS."""
+        watched = [outbox for outbox in self._pairs_by_outbox if outbox.peer is not None]
+        if not watched:
+            return
+        stalled = send_backlog.stalled_connections()
+        limit = trading_settings.WS_STALLED_CLOSE_SECONDS
+        for outbox in watched:
+            if outbox.peer not in stalled:
+                outbox.stalled_since = None
+            elif outbox.stalled_since is None:
+                outbox.stalled_since = now
+                outbox.dropped += len(outbox)
+                outbox.clear()  # what is still queued would only wait in the server's buffers
+            elif now - outbox.stalled_since >= limit and outbox.on_stalled is not None:
+                report, outbox.on_stalled = outbox.on_stalled, None
+                report()
+
     def _ensure_running(self) -> None:
         if not self._autostart:
             return
@@ -205,6 +243,9 @@ class FeedHub:
         next_tick = loop.time()
         try:
             while self._interest:
+                if loop.time() - self._stalls_checked_at >= 1.0:
+                    self._stalls_checked_at = loop.time()
+                    self.check_stalls(loop.time())
                 await self.publish_tick()
                 interval = 1.0 / max(trading_settings.FEED_TICKS_PER_SECOND, 0.001)
                 next_tick = max(next_tick + interval, loop.time() - interval)  # never a burst of catch-up ticks
@@ -214,7 +255,7 @@ class FeedHub:
             self._task = None
 
 
-_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FeedHub]" = weakref.WeakKeyDictionary()
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FeedHub] = weakref.WeakKeyDictionary()
 
 
 def hub() -> FeedHub:

@@ -1,7 +1,7 @@
 """The simulated market: deterministic prices, quotes and depth for any symbol.
 
 Every value is a pure function of (MARKET_SEED, instrument, time), so separate server
-processes compute identical ticks without talking to each other (ARCHITECTURE: ticks
+processes compute identical ticks without talking to each other (docs/design/websocket-feed.md: ticks
 never cross processes) and no database is involved.
 
 How a price path is built, and why:
@@ -16,8 +16,9 @@ How a price path is built, and why:
   once per instrument-day and cached; the last traded price is clamped into them. That
   keeps high never falling and low never rising during a day, and makes them exact
   functions of time rather than of what a process happened to observe.
-- Futures and options are priced from their underlying (carry; Black-Scholes with a
-  flat volatility), so they move with it, as real derivatives do.
+- Futures and options are priced from their underlying (carry; Black-76 on the carried
+  forward with the simulated volatility surface of trading/options_math.py), so they
+  move with it, as real derivatives do.
 
 Public functions: ``instrument``, ``snapshot``, ``quote``, ``ltp``, ``depth``,
 ``universe``. ``at`` is a Unix time in seconds (default: now); callers that stream
@@ -34,17 +35,17 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-# --- Exchanges and instrument naming ------------------------------------------------
+import numpy as np
 
-ORDER_EXCHANGES = ("NSE", "BSE", "NFO", "BFO", "CDS", "MCX")
-EXCHANGES = ORDER_EXCHANGES + ("BCD", "NSE_INDEX", "BSE_INDEX", "MCX_INDEX")
-DEPTH_LEVELS = (5, 20, 30, 50)
-MAX_DEPTH_LEVELS = 50
-SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9&_.\-]{0,49}$")
+from trading import options_math, reference_data
+from trading.instruments import EXCHANGES, MAX_DEPTH_LEVELS, normalize_symbol
+
+# --- Instrument naming ------------------------------------------------------------------
 
 IST_OFFSET_SECONDS = 5 * 3600 + 1800
 DAY_SECONDS = 86400
@@ -79,25 +80,12 @@ class Instrument:
     expiry: date | None = None
     strike: float | None = None
     option_type: str | None = None
-    implied_vol: float = 0.0  # annual, for options
 
 
-# symbol: (reference price, F&O lot size, typical day volume)
+# symbol: (reference price, F&O lot size, typical day volume), from the shipped equity list
 _EQUITIES = {
-    "RELIANCE": (1290.0, 500, 9_000_000), "TCS": (3450.0, 175, 2_500_000),
-    "INFY": (1580.0, 400, 6_000_000), "HDFCBANK": (1720.0, 550, 11_000_000),
-    "ICICIBANK": (1340.0, 700, 12_000_000), "SBIN": (800.0, 750, 14_000_000),
-    "ITC": (410.0, 1600, 13_000_000), "LT": (3600.0, 175, 1_800_000),
-    "AXISBANK": (1150.0, 625, 7_000_000), "KOTAKBANK": (2000.0, 400, 4_000_000),
-    "BHARTIARTL": (1850.0, 475, 6_000_000), "HINDUNILVR": (2350.0, 300, 1_500_000),
-    "ASIANPAINT": (2300.0, 250, 1_200_000), "MARUTI": (12500.0, 50, 500_000),
-    "SUNPHARMA": (1700.0, 350, 2_500_000), "TATAMOTORS": (680.0, 800, 15_000_000),
-    "TATASTEEL": (150.0, 5500, 35_000_000), "WIPRO": (250.0, 3000, 9_000_000),
-    "NTPC": (340.0, 1500, 12_000_000), "ONGC": (240.0, 2250, 10_000_000),
-    "BAJFINANCE": (900.0, 750, 6_000_000), "M&M": (3100.0, 200, 2_500_000),
-    "BAJAJ-AUTO": (8400.0, 75, 400_000), "ADANIENT": (2400.0, 300, 1_500_000),
-    "YESBANK": (19.5, 31100, 90_000_000), "NHPC": (83.0, 6400, 25_000_000),
-    "IDEA": (7.5, 70000, 400_000_000),
+    row["symbol"]: (float(row["price"]), int(row["lot_size"]), int(row["day_volume"]))
+    for row in reference_data.equities()
 }
 # symbol: (exchange, reference level, F&O lot size, daily volatility)
 _INDICES = {
@@ -155,14 +143,6 @@ def _build_universe() -> dict[tuple[str, str], Instrument]:
 _SPOTS = _build_universe()
 
 
-def normalize_symbol(symbol: str) -> str:
-    return symbol.strip().upper()
-
-
-def is_valid_symbol(symbol: object) -> bool:
-    return isinstance(symbol, str) and bool(SYMBOL_PATTERN.match(symbol))
-
-
 @functools.lru_cache(maxsize=16384)
 def instrument(symbol: str, exchange: str) -> Instrument:
     """The instrument for ``symbol`` on ``exchange``: listed, derived or made up.
@@ -213,37 +193,49 @@ def _derivative(symbol: str, exchange: str) -> Instrument | None:
     lot = _INDICES.get(root, (None, None, None))[2] or _EQUITIES.get(root, (None, None))[1] or underlying.lot
     tick = underlying.tick if underlying.kind in ("commodity", "currency") else 0.05
     day_volume = max(underlying.day_volume, 1_000_000) if underlying.kind == "index" else underlying.day_volume
-    common = dict(
-        symbol=symbol, exchange=exchange, tick=tick, lot=lot, underlying=underlying, expiry=expiry,
+    future = Instrument(
+        symbol=symbol, exchange=exchange, kind="future", tick=tick, lot=lot, underlying=underlying, expiry=expiry,
         day_volume=day_volume, family=f"DRV:{exchange}:{symbol}",
     )
     if match["otype"] is None:
-        return Instrument(kind="future", **common)
-    implied = {"index": 0.14, "commodity": 0.22, "currency": 0.06}.get(underlying.kind, 0.28)
-    return Instrument(
-        kind="option", strike=float(match["strike"]), option_type=match["otype"], implied_vol=implied,
-        **{**common, "day_volume": common["day_volume"] * 3},
+        return future
+    return replace(
+        future, kind="option", strike=float(match["strike"]), option_type=match["otype"], day_volume=day_volume * 3,
     )
 
 
-def universe(today: date | None = None) -> list[Instrument]:
-    """The listed instruments plus each F&O underlying's front-month future.
+def listed_spots() -> list[Instrument]:
+    """Every spot instrument with a reference price: equities, indices, commodities, currencies."""
+    return list(_SPOTS.values())
 
-    The simulation's monthly expiry is the month's last Thursday; any other expiry is
-    priced too when asked for by name.
-    """
+
+def commodity_roots() -> list[str]:
+    return list(_COMMODITIES)
+
+
+def currency_roots() -> list[str]:
+    return list(_CURRENCIES)
+
+
+def previous_close(spot: Instrument, day: date, seed: int | None = None) -> float:
+    """The unrounded close before IST ``day`` of a spot instrument (cheap: no intraday path)."""
+    number = (day - date(1970, 1, 1)).days
+    return math.exp(math.log(spot.base) + _level(_seed(seed), spot.family, spot.vol, number))
+
+
+def ist_date(at: float | None = None) -> date:
+    """The IST calendar date at Unix time ``at`` (default: the market clock's now)."""
+    return _ist_date(now() if at is None else at)
+
+
+def universe(today: date | None = None) -> list[Instrument]:
+    """The listed spot instruments plus each F&O underlying's front-month future, as the
+    instrument master (trading/instrument_master.py) lists them on ``today``."""
+    from trading import instrument_master  # the master prices its strike grid from this module
+
     today = today or _ist_date(now())
-    expiry = _last_weekday(today.year, today.month, weekday=3)
-    if expiry < today:
-        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-        expiry = _last_weekday(year, month, weekday=3)
-    code = f"{expiry:%d}{calendar.month_abbr[expiry.month].upper()}{expiry:%y}"
     listed = [i for (exchange, _), i in _SPOTS.items() if exchange != "BCD"]
-    futures = [instrument(f"{s}{code}FUT", "NFO") for s in ("NIFTY", "BANKNIFTY", "FINNIFTY", "RELIANCE", "SBIN")]
-    futures += [instrument(f"SENSEX{code}FUT", "BFO")]
-    futures += [instrument(f"{s}{code}FUT", "MCX") for s in ("GOLD", "SILVER", "CRUDEOIL", "NATURALGAS")]
-    futures += [instrument(f"USDINR{code}FUT", "CDS")]
-    return listed + futures
+    return listed + [instrument(row.symbol, row.exchange) for row in instrument_master.front_futures(today)]
 
 
 # --- Deterministic randomness ----------------------------------------------------------
@@ -286,11 +278,6 @@ def _clock(at: float) -> tuple[int, int]:
 
 def _ist_date(at: float) -> date:
     return date(1970, 1, 1) + timedelta(days=math.floor((at + IST_OFFSET_SECONDS) / DAY_SECONDS))
-
-
-def _last_weekday(year: int, month: int, weekday: int) -> date:
-    last = date(year, month, calendar.monthrange(year, month)[1])
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
 
 
 # --- Spot price paths ----------------------------------------------------------------------
@@ -374,6 +361,37 @@ def _level(seed: int, family: str, vol: float, day: int) -> float:
     return total * vol / math.sqrt(2.0)
 
 
+_VERTEX_DRAWS = np.arange(VERTICES + 1, dtype=np.uint64) * np.uint64(VERTEX_SPACING)
+
+
+def _vertices(key: int, target: float, sigma_tick: float) -> tuple[array, array, array]:
+    """The day's vertices (log move from the open every VERTEX_SPACING ticks, from 0 to
+    ``target``) and their running maximum and minimum.
+
+    The same dyadic construction as ``_bridge`` with the same draws (``_normal(key, tick)``
+    for the midpoint at ``tick``), computed level by level with numpy: a day costs well
+    under a millisecond, so a year of daily bars is quick to price.
+    """
+    z = (np.uint64(key) + (_VERTEX_DRAWS + np.uint64(1)) * np.uint64(_GOLDEN))
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    u1 = ((z >> np.uint64(32)).astype(np.float64) + 0.5) * 2.0**-32
+    u2 = ((z & np.uint64(0xFFFFFFFF)).astype(np.float64) + 0.5) * 2.0**-32
+    normals = np.sqrt(-2.0 * np.log(u1)) * np.cos(_TWO_PI * u2)
+    vertices = np.zeros(VERTICES + 1)
+    vertices[VERTICES] = target
+    step = VERTICES
+    while step > 1:
+        half = step // 2
+        starts = np.arange(0, VERTICES, step)
+        spread = sigma_tick * math.sqrt(step * VERTEX_SPACING) / 2
+        vertices[starts + half] = (vertices[starts] + vertices[starts + step]) / 2 + normals[starts + half] * spread
+        step = half
+    as_array = lambda values: array("d", values.tobytes())  # noqa: E731 - plain floats for the per-tick code
+    return as_array(vertices), as_array(np.maximum.accumulate(vertices)), as_array(np.minimum.accumulate(vertices))
+
+
 def _day(seed: int, spot: Instrument, day: int) -> _Day:
     cache_key = (seed, spot.family, spot.base, spot.vol, day)
     cached = _days.get(cache_key)
@@ -384,20 +402,7 @@ def _day(seed: int, spot: Instrument, day: int) -> _Day:
     gap = _normal(key, 0) * spot.vol * 0.25
     target = math.log(spot.base) + _level(seed, spot.family, spot.vol, day + 1) - (log_prev_close + gap)
     sigma_tick = spot.vol / math.sqrt(TICKS_PER_DAY)
-    vertices = array("d", [0.0]) * (VERTICES + 1)
-    vertices[VERTICES] = target
-    step = VERTICES
-    while step > 1:
-        half = step // 2
-        spread = sigma_tick * math.sqrt(step * VERTEX_SPACING) / 2
-        for start in range(0, VERTICES, step):
-            mid = start + half
-            vertices[mid] = (vertices[start] + vertices[start + step]) / 2 + _normal(key, mid * VERTEX_SPACING) * spread
-        step = half
-    highs, lows = array("d", vertices), array("d", vertices)
-    for j in range(1, VERTICES + 1):
-        highs[j] = max(highs[j - 1], vertices[j])
-        lows[j] = min(lows[j - 1], vertices[j])
+    vertices, highs, lows = _vertices(key, target, sigma_tick)
     volume = spot.day_volume * math.exp(0.3 * _normal(key, TICKS_PER_DAY + 1))
     result = _Day(key, log_prev_close + gap, sigma_tick, vertices, highs, lows, math.exp(log_prev_close), volume)
     _days.put(cache_key, result)
@@ -428,7 +433,14 @@ def _cumulative_volume_share(x: float) -> float:
     return x + 0.5 * math.sin(_TWO_PI * x) / _TWO_PI
 
 
+@functools.lru_cache(maxsize=65536)
 def _spot_levels(seed: int, spot: Instrument, day: int, tick: int) -> _Levels:
+    """The spot's levels at one tick, cached: a chain prices dozens of options off the same
+    underlying tick, and consecutive history bars share their ends."""
+    return _spot_levels_uncached(seed, spot, day, tick)
+
+
+def _spot_levels_uncached(seed: int, spot: Instrument, day: int, tick: int) -> _Levels:
     d = _day(seed, spot, day)
     j_next = min(-(-tick // VERTEX_SPACING), VERTICES)
     hi, lo = d.highs[j_next], d.lows[j_next]
@@ -448,34 +460,31 @@ def _years_to_expiry(expiry: date, at: float) -> float:
     return max(expiry_at - at, 0.0) / (365.0 * DAY_SECONDS)
 
 
-def _norm_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def _option_value(spot: float, strike: float, years: float, vol: float, option_type: str) -> float:
-    if years <= 0 or vol <= 0:
-        return max(spot - strike, 0.0) if option_type == "CE" else max(strike - spot, 0.0)
-    root = vol * math.sqrt(years)
-    d1 = (math.log(spot / strike) + (CARRY_RATE + vol * vol / 2) * years) / root
-    d2 = d1 - root
-    discounted = strike * math.exp(-CARRY_RATE * years)
-    call = spot * _norm_cdf(d1) - discounted * _norm_cdf(d2)
-    return call if option_type == "CE" else call - spot + discounted
+def _option_value(inst: Instrument, spot: float, years: float) -> float:
+    """Black-Scholes on spot at the carry rate (Black-76 on the carried forward), with the
+    simulated surface's volatility for this strike and maturity."""
+    assert inst.underlying is not None and inst.strike is not None and inst.option_type is not None
+    vol = options_math.surface_vol(inst.underlying.kind, inst.strike, inst.underlying.base, years)
+    forward = spot * math.exp(CARRY_RATE * years)
+    return options_math.black76(forward, inst.strike, years, CARRY_RATE, vol, inst.option_type)
 
 
 def _derived_levels(seed: int, inst: Instrument, day: int, tick: int, at: float) -> _Levels:
+    assert inst.underlying is not None and inst.expiry is not None  # every future and option has both
     u = _spot_levels(seed, inst.underlying, day, tick)
     years = _years_to_expiry(inst.expiry, at)
+    f: Callable[[float], float]
     if inst.kind == "future":
         carry = math.exp(CARRY_RATE * years)
         prev_carry = math.exp(CARRY_RATE * (years + 1 / 365))
-        f = lambda s, c=carry: s * c  # noqa: E731 - monotone in the underlying
+        f = lambda s: s * carry  # noqa: E731 - monotone in the underlying
         prev_close, hi_from, lo_from = u.prev_close * prev_carry, u.high, u.low
     else:
-        f = lambda s: _option_value(s, inst.strike, years, inst.implied_vol, inst.option_type)  # noqa: E731
-        prev_close = _option_value(u.prev_close, inst.strike, years + 1 / 365, inst.implied_vol, inst.option_type)
+        option_type = inst.option_type
+        f = lambda s: _option_value(inst, s, years)  # noqa: E731
+        prev_close = _option_value(inst, u.prev_close, years + 1 / 365)
         # A put falls as its underlying rises: its high comes from the underlying's low.
-        hi_from, lo_from = (u.high, u.low) if inst.option_type == "CE" else (u.low, u.high)
+        hi_from, lo_from = (u.high, u.low) if option_type == "CE" else (u.low, u.high)
     key = _hash64(seed, "volume", inst.family, day)
     share = _cumulative_volume_share(tick / TICKS_PER_DAY)
     volume = int(inst.day_volume * math.exp(0.3 * _normal(key, 0)) * share)
@@ -486,7 +495,9 @@ def _derived_levels(seed: int, inst: Instrument, day: int, tick: int, at: float)
 
 @functools.lru_cache(maxsize=64)
 def _decimals(tick: float) -> int:
-    return max(0, -Decimal(str(tick)).normalize().as_tuple().exponent)
+    exponent = Decimal(str(tick)).normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # a tick is a finite number
+    return max(0, -exponent)
 
 
 def round_to_tick(price: float, tick: float) -> float:
@@ -546,6 +557,11 @@ def _seed(seed: int | None) -> int:
     return int(app_settings.MARKET_SEED)
 
 
+def configured_seed() -> int:
+    """MARKET_SEED as the settings say now."""
+    return _seed(None)
+
+
 def _moment(at: float | None, at_ms: int | None) -> float:
     if at_ms is not None:
         return at_ms / 1000
@@ -584,6 +600,62 @@ def snapshot(
         avg_trade_price=round((open_ + high + low + ltp) / 4, 2), timestamp=int(at * 1000), tick_size=t,
         lot_size=inst.lot,
     )
+
+
+@dataclass(frozen=True)
+class Bar:
+    """OHLCV of one instrument over [start, end) seconds, rounded to its tick."""
+
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+    oi: int
+
+
+def bar(symbol: str, exchange: str, start: float, end: float, *, seed: int | None = None) -> Bar:
+    """The bar of ``symbol`` from Unix time ``start`` to ``end`` (within one IST day): open
+    and close are the prices the stream showed at those moments, high and low the extremes
+    of the day's path between them, volume what traded in between.
+
+    The close of a bar ending now is the quote's last price, so history and live ticks
+    agree. High and low come from the path's vertices (~84 s apart) and the two ends.
+    """
+    seed = _seed(seed)
+    inst = instrument(symbol, exchange)
+    spot = inst.underlying or inst
+    day, first = _clock(start)
+    end_day, last = _clock(end)
+    if end_day != day:
+        last = TICKS_PER_DAY - 1
+    last = max(last, first)
+    d = _day(seed, spot, day)
+    o, c = _spot_levels(seed, spot, day, first), _spot_levels(seed, spot, day, last)
+    inner = d.vertices[-(-first // VERTEX_SPACING): last // VERTEX_SPACING + 1]
+    ends = (math.log(o.ltp), math.log(c.ltp))
+    hi = max(*ends, d.log_open + max(inner)) if inner else max(ends)
+    lo = min(*ends, d.log_open + min(inner)) if inner else min(ends)
+    share = _cumulative_volume_share(last / TICKS_PER_DAY) - _cumulative_volume_share(first / TICKS_PER_DAY)
+    oi = 0
+    if inst.underlying is None:
+        prices = (o.ltp, math.exp(hi), math.exp(lo), c.ltp)
+        volume = int(d.volume * share) if spot.day_volume else 0
+    else:
+        years = _years_to_expiry(inst.expiry, end) if inst.expiry else 0.0
+        if inst.kind == "future":
+            carry = math.exp(CARRY_RATE * years)
+            prices = (o.ltp * carry, math.exp(hi) * carry, math.exp(lo) * carry, c.ltp * carry)
+        else:
+            value = lambda s: _option_value(inst, s, years)  # noqa: E731
+            top, bottom = (math.exp(hi), math.exp(lo)) if inst.option_type == "CE" else (math.exp(lo), math.exp(hi))
+            prices = (value(o.ltp), value(top), value(bottom), value(c.ltp))
+        key = _hash64(seed, "volume", inst.family, day)
+        volume = int(inst.day_volume * math.exp(0.3 * _normal(key, 0)) * share)
+        oi = inst.lot * (20_000 + _hash64(seed, "oi", inst.family, day) % 80_000)
+    t = inst.tick
+    open_, high, low, close = (round_to_tick(p, t) for p in prices)
+    return Bar(open=open_, high=max(high, open_, close), low=min(low, open_, close), close=close, volume=volume, oi=oi)
 
 
 def quote(

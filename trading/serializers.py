@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from trading import market
+from trading import instrument_master, instruments
 from trading.models import Action, PendingStatus, PriceType, Product
 
 MAX_QUANTITY = 10_000_000
@@ -34,7 +34,7 @@ class UpperChoiceField(serializers.ChoiceField):
 
 
 @extend_schema_field({
-    "type": "string", "maxLength": 50, "pattern": market.SYMBOL_PATTERN.pattern,
+    "type": "string", "maxLength": 50, "pattern": instruments.SYMBOL_PATTERN.pattern,
     "description": "Letters, digits and & _ . - (case-insensitive), e.g. RELIANCE, NIFTY30JAN25FUT",
 })
 class SymbolField(serializers.CharField):
@@ -44,12 +44,22 @@ class SymbolField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError("Symbol must be a string.")
-        value = market.normalize_symbol(super().to_internal_value(data))
-        if not market.is_valid_symbol(value):
+        value = instruments.normalize_symbol(super().to_internal_value(data))
+        if not instruments.is_valid_symbol(value):
             raise serializers.ValidationError(
                 "Invalid symbol: use letters, digits and & _ . - (e.g. RELIANCE, NIFTY30JAN25FUT)"
             )
         return value
+
+
+def require_listed(attrs: dict, *, for_order: bool = True) -> dict:
+    """Refuse a symbol the instrument master does not list on its exchange, in OpenAlgo's
+    words (an order's refusal and a quote's differ there as they do in OpenAlgo)."""
+    symbol, exchange = attrs.get("symbol"), attrs.get("exchange")
+    if symbol and exchange and instrument_master.listing(symbol, exchange) is None:
+        message = (instrument_master.not_found_message if for_order else instrument_master.quote_not_found_message)
+        raise serializers.ValidationError(message(symbol, exchange))
+    return attrs
 
 
 class PriceField(serializers.DecimalField):
@@ -81,7 +91,7 @@ def _exchange_field(choices) -> UpperChoiceField:
 class PlaceOrderInput(serializers.Serializer):
     strategy = serializers.CharField(max_length=100, allow_blank=True)
     symbol = SymbolField()
-    exchange = _exchange_field(market.ORDER_EXCHANGES)
+    exchange = _exchange_field(instruments.ORDER_EXCHANGES)
     action = UpperChoiceField(Action.values, label_for_errors="action")
     pricetype = UpperChoiceField(PriceType.values, label_for_errors="pricetype", default=PriceType.MARKET)
     product = UpperChoiceField(Product.values, label_for_errors="product", default=Product.MIS)
@@ -97,6 +107,11 @@ class PlaceOrderInput(serializers.Serializer):
     disclosed_quantity = serializers.IntegerField(
         min_value=0, max_value=MAX_QUANTITY, default=0,
         error_messages={"min_value": "Disclosed quantity must be a non-negative integer."},
+    )
+    idempotency_key = serializers.CharField(
+        max_length=255, required=False, trim_whitespace=False,
+        help_text="Optional, as the Idempotency-Key header: a retry with the same key within 24 h "
+                  "returns the first answer and places nothing.",
     )
 
     def validate(self, attrs):
@@ -115,7 +130,7 @@ class PlaceOrderInput(serializers.Serializer):
             errors["disclosed_quantity"] = "Disclosed quantity must not exceed the quantity."
         if errors:
             raise serializers.ValidationError(errors)
-        return attrs
+        return require_listed(attrs)
 
 
 class OrderIdInput(serializers.Serializer):
@@ -125,7 +140,10 @@ class OrderIdInput(serializers.Serializer):
 
 class SymbolInput(serializers.Serializer):
     symbol = SymbolField()
-    exchange = _exchange_field(market.EXCHANGES)
+    exchange = _exchange_field(instruments.EXCHANGES)
+
+    def validate(self, attrs):
+        return require_listed(attrs, for_order=False)
 
 
 class PendingOrdersInput(serializers.Serializer):
@@ -150,6 +168,16 @@ class RejectInput(serializers.Serializer):
 class OpenAlgoError(serializers.Serializer):
     status = serializers.CharField(default="error")
     message = serializers.CharField()
+
+
+class OpenAlgoAnswer(serializers.Serializer):
+    """An OpenAlgo answer: ``status`` and the fields of that call (documented in its
+    summary and the Bruno collection)."""
+
+    status = serializers.CharField()
+    message = serializers.CharField(required=False)
+    orderid = serializers.CharField(required=False)
+    data = serializers.JSONField(required=False)
 
 
 class PingData(serializers.Serializer):
@@ -267,6 +295,7 @@ class QuoteData(serializers.Serializer):
     bid = serializers.FloatField()
     prev_close = serializers.FloatField()
     volume = serializers.IntegerField()
+    oi = serializers.IntegerField()
 
 
 class QuotesOutput(serializers.Serializer):
@@ -317,6 +346,7 @@ class PendingOrderOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     rejection_reason = serializers.CharField()
     orderid = serializers.CharField(allow_null=True)
+    order_data = serializers.JSONField(help_text="the queued request's fields, exactly what approval executes")
 
 
 class PendingStatistics(serializers.Serializer):
@@ -340,5 +370,7 @@ class DecisionOutput(serializers.Serializer):
     status = serializers.CharField(default="success")
     message = serializers.CharField()
     pending_order_id = serializers.IntegerField()
-    orderid = serializers.CharField(required=False)
+    orderid = serializers.CharField(required=False, help_text="a queued placeorder: the order it became")
     order_status = serializers.CharField(required=False)
+    api_type = serializers.CharField(required=False, help_text="a queued smart, basket or split order: its kind")
+    result = serializers.DictField(required=False, help_text="that call's OpenAlgo answer, as in auto mode")

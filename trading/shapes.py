@@ -89,20 +89,28 @@ def funds(*, available: Decimal, realized: Decimal, unrealized: Decimal, utilise
     }
 
 
+def _joined(items: list[dict], field: str) -> str:
+    return ", ".join(dict.fromkeys(str(item.get(field, "")) for item in items))
+
+
 def pending_order(p: PendingOrder) -> dict:
     data = p.order_data or {}
     resulting = getattr(p, "order", None)
+    # A basket carries its orders; every other kind one instrument (a smart order also
+    # its position_size, a split its splitsize, a GTT its triggers: all in order_data).
+    legs = data.get("orders") or [data]
     return {
         "pending_order_id": p.pk,
         "api_type": p.api_type,
         "status": p.effective_status,
         "strategy": data.get("strategy", ""),
-        "symbol": data.get("symbol"),
-        "exchange": data.get("exchange"),
-        "action": data.get("action"),
-        "quantity": str(data.get("quantity")),
-        "pricetype": data.get("pricetype"),
-        "product": data.get("product"),
+        "symbol": _joined(legs, "symbol"),
+        "exchange": _joined(legs, "exchange"),
+        "action": _joined(legs, "action"),
+        "quantity": str(sum(int(leg.get("quantity") or 0) for leg in legs)),
+        "pricetype": _joined(legs, "pricetype"),
+        "product": _joined(legs, "product"),
+        "order_data": data,
         "price": float(data.get("price") or 0),
         "trigger_price": float(data.get("trigger_price") or 0),
         "created_at": p.created_at.isoformat().replace("+00:00", "Z"),

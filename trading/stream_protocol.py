@@ -6,17 +6,19 @@ with what its SDK's feed client parses.
 """
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
+
+from trading.instruments import DEPTH_LEVELS
 
 BROKER = "sandbox"
 SUPPORTED_BROKERS = [BROKER]
 
 MODE_LABELS = {1: "LTP", 2: "Quote", 3: "Depth"}
 _MODE_BY_NAME = {label.lower(): number for number, label in MODE_LABELS.items()}
-DEPTH_LEVELS = (5, 20, 30, 50)
 
-# Error codes (SPEC §4) plus the limits' own.
+# Error codes of the protocol plus the limits' own (docs/api/websocket.md).
 INVALID_JSON = "INVALID_JSON"
 INVALID_ACTION = "INVALID_ACTION"
 NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
@@ -27,8 +29,13 @@ MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
 SYMBOL_LIMIT = "SYMBOL_LIMIT"
 CONNECTION_LIMIT = "CONNECTION_LIMIT"
 RATE_LIMITED = "RATE_LIMITED"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+SERVER_ERROR = "SERVER_ERROR"
+SCOPE_MISSING = "PERMISSION_DENIED"
+KEY_REFUSED = "KEY_REFUSED"
 
-# Close codes (4000–4999 are the application's).
+# Close codes (4000–4999 are the application's; 1008 is RFC 6455's policy violation).
+CLOSE_NOT_READING = 1008
 CLOSE_AUTH_TIMEOUT = 4401
 CLOSE_KEY_REVOKED = 4403
 CLOSE_CONNECTION_LIMIT = 4429
@@ -59,11 +66,21 @@ def normalize_depth(raw: Any) -> int:
         raise ValueError("Invalid depth")
     try:
         depth = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
         raise ValueError(f"Invalid depth: use one of {', '.join(map(str, DEPTH_LEVELS))}") from None
     if depth not in DEPTH_LEVELS or (isinstance(raw, float) and raw != depth):
         raise ValueError(f"Invalid depth: use one of {', '.join(map(str, DEPTH_LEVELS))}")
     return depth
+
+
+def echoable(value: Any) -> Any:
+    """``value`` if it goes back out as valid JSON (no NaN or Infinity inside), else None:
+    what the client sent to be echoed (a ping's timestamp, a request_id)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return value
 
 
 def error(code: str, message: str, **extra: Any) -> dict:

@@ -1,9 +1,9 @@
-"""Sandbox trading API (OpenAlgo paths, with or without a trailing slash) and the
-Action Center page."""
+"""Sandbox trading API (OpenAlgo paths, with or without a trailing slash), the webhook
+URLs, and the Action Center and strategies pages."""
 from django.urls import path
 
 from config.urlhelpers import slash_optional
-from trading import views
+from trading import account_views, data_views, order_views, strategy_pages, unsupported, views, webhook_views
 
 _ENDPOINTS = {
     "ping": views.PingView,
@@ -17,6 +17,9 @@ _ENDPOINTS = {
     "quotes": views.QuotesView,
     "depth": views.DepthView,
     "pendingorders": views.PendingOrdersView,
+    **order_views.ENDPOINTS,
+    **account_views.ENDPOINTS,
+    **data_views.ENDPOINTS,
 }
 
 api_urlpatterns = [
@@ -37,6 +40,7 @@ api_urlpatterns += [
 
 page_urlpatterns = [
     path("action-center/", views.ActionCenterPage.as_view(), name="action-center"),
+    *strategy_pages.urlpatterns,
 ]
 
-urlpatterns = api_urlpatterns + page_urlpatterns
+urlpatterns = api_urlpatterns + unsupported.urlpatterns + webhook_views.urlpatterns + page_urlpatterns

@@ -1,4 +1,6 @@
 // The /apikey/ page: show/hide/copy, regenerate (with confirm), order mode, webhook.
+// The key is on screen only while shown: the webhook message masks it too, and its
+// Copy button copies the message with the real key whatever is on screen.
 (function () {
   "use strict";
   const card = document.getElementById("apikey-card");
@@ -10,6 +12,8 @@
   const modeStatus = document.getElementById("mode-status");
   const webhookUrl = document.getElementById("webhook-url");
   const webhookBody = document.getElementById("webhook-body");
+  const MASK = "•".repeat(16);
+  let apiKey = "";
 
   function webhookMessage(key) {
     return JSON.stringify({
@@ -24,14 +28,23 @@
     }, null, 2);
   }
 
+  function keyShown() {
+    return keyInput.type === "text";
+  }
+
+  function renderWebhook() {
+    webhookBody.value = webhookMessage(apiKey && !keyShown() ? MASK : apiKey);
+  }
+
   function render(state) {
-    keyInput.value = state.api_key || "";
+    apiKey = state.api_key || "";
+    keyInput.value = apiKey;
     keyStatus.textContent = state.has_api_key ? "Key active for " + state.login_username + "." : "No key yet.";
     document.querySelectorAll("input[name=order-mode]").forEach((radio) => {
       radio.checked = radio.value === state.order_mode;
     });
     webhookUrl.value = card.dataset.webhookUrl;
-    webhookBody.value = webhookMessage(state.api_key);
+    renderWebhook();
   }
 
   async function copy(text, statusEl, what) {
@@ -53,11 +66,13 @@
     const hidden = keyInput.type === "password";
     keyInput.type = hidden ? "text" : "password";
     toggle.textContent = hidden ? "Hide" : "Show";
+    toggle.setAttribute("aria-pressed", String(hidden));
+    renderWebhook();
   });
   document.getElementById("copy-key").addEventListener("click", () => copy(keyInput.value, keyStatus, "Key"));
-  document.getElementById("copy-webhook").addEventListener("click", () => copy(webhookBody.value, keyStatus, "Webhook message"));
+  document.getElementById("copy-webhook").addEventListener("click", () => copy(webhookMessage(apiKey), keyStatus, "Webhook message"));
   document.getElementById("regenerate-key").addEventListener("click", async () => {
-    const question = keyInput.value
+    const question = apiKey
       ? "Generate a new key? The current key stops working at once, everywhere it is used."
       : "Generate your API key?";
     if (!window.confirm(question)) return;
@@ -65,6 +80,7 @@
     if (result.ok) {
       await load();
       keyStatus.textContent = result.data.message;
+      document.dispatchEvent(new Event("keyward:keys-changed"));  // the keys card shows the roll
     } else {
       keyStatus.textContent = (result.data && result.data.detail) || "Could not generate a key.";
     }
@@ -73,6 +89,7 @@
     radio.addEventListener("change", async () => {
       const result = await Keyward.request("POST", modeEndpoint, { mode: radio.value });
       modeStatus.textContent = result.ok ? result.data.message : (result.data.error || "Could not change the mode.");
+      if (result.ok) document.dispatchEvent(new Event("keyward:keys-changed"));
       if (!result.ok) load();
     });
   });

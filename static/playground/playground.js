@@ -16,7 +16,7 @@ const el = {
   note: $("request-note"), body: $("body-editor"), bodyError: $("body-error"), prettify: $("prettify"),
   headers: $("headers-editor"), docs: $("docs"), docsBox: $("docs-box"),
   status: $("response-status"), time: $("response-time"), size: $("response-size"),
-  responseBody: $("response-body"), responseHeaders: $("response-headers"),
+  responseBody: $("response-body"), responseEmpty: $("response-empty"), responseHeaders: $("response-headers"),
   curlBox: $("curl-box"), curlOutput: $("curl-output"),
 };
 const PAGE_VARIABLES = ["apikey", "token", "base_url"];
@@ -129,7 +129,9 @@ function renderTabs() {
     method.className = `m m-${tab.method}`;
     method.textContent = tab.method;
     const name = document.createElement("span");
+    name.className = "tab-name";
     name.textContent = tab.name;
+    button.title = `${tab.method} ${tab.name}`;
     const close = document.createElement("span");
     close.className = "close";
     close.setAttribute("aria-label", `Close ${tab.name}`);
@@ -139,6 +141,8 @@ function renderTabs() {
     button.addEventListener("click", () => activate(tab));
     return button;
   }));
+  const active = el.tabs.querySelector(".req-tab.active");
+  if (active) active.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 function showResponse(response) {
   const r = response || {};
@@ -148,6 +152,8 @@ function showResponse(response) {
   el.time.textContent = r.time === undefined ? "" : formatMs(r.time);
   el.size.textContent = r.size === undefined ? "" : formatBytes(r.size);
   el.responseBody.textContent = r.body || "";
+  el.responseBody.hidden = !response; // an empty state, not an empty black box, before the first send
+  el.responseEmpty.hidden = Boolean(response);
   el.responseHeaders.textContent = r.headers || "";
 }
 function activate(tab) {
@@ -321,7 +327,7 @@ el.historyClear.addEventListener("click", () => { clearHistory(); renderHistory(
 // --- endpoint list --------------------------------------------------------------------
 function renderEndpoints(grouped, onPick) {
   // On a phone the open list would push the editor a screen away: start collapsed there.
-  const narrow = window.matchMedia("(max-width: 900px)").matches;
+  const narrow = narrowScreen();
   const groups = [];
   for (const [category, entries] of Object.entries(grouped)) {
     if (!entries.length) continue;
@@ -339,7 +345,7 @@ function renderEndpoints(grouped, onPick) {
       button.className = "ep";
       button.dataset.name = entry.name;
       button.dataset.search = `${entry.name} ${entry.path} ${entry.method} ${category}`.toLowerCase();
-      button.title = entry.path;
+      button.title = `${entry.name}\n${entry.method} ${entry.path}`;
       const method = document.createElement("span");
       method.className = `m m-${entry.method}`;
       method.textContent = entry.method;
@@ -375,9 +381,14 @@ function applySearch() {
 }
 el.search.addEventListener("input", applySearch);
 
+function narrowScreen() {
+  return window.matchMedia("(max-width: 900px)").matches;
+}
+
 // --- start ----------------------------------------------------------------------------
 async function start() {
   renderHistory(loadHistory());
+  if (narrowScreen()) $("history-box").open = false;
   await loadKey();
   let grouped;
   try {
@@ -388,7 +399,7 @@ async function start() {
   }
   const sockets = createSocketPanel({
     el: {
-      wsPath: root.dataset.wsPath, url: $("ws-url"), connect: $("ws-connect"), authenticate: $("ws-authenticate"),
+      wsPath: root.dataset.wsPath, wsUrl: root.dataset.wsUrl, url: $("ws-url"), connect: $("ws-connect"), authenticate: $("ws-authenticate"),
       ping: $("ws-ping"), state: $("ws-state"), latency: $("ws-latency"), template: $("ws-template"),
       message: $("ws-message"), error: $("ws-error"), send: $("ws-send"), prettify: $("ws-prettify"),
       docs: $("ws-docs"), filter: $("ws-filter"), autoscroll: $("ws-autoscroll"), clear: $("ws-clear"),
@@ -401,11 +412,14 @@ async function start() {
     if (entry.method === "WS") {
       showView("ws");
       sockets.select(entry.name);
+      if (narrowScreen()) el.wsPanel.scrollIntoView({ block: "start" });
       return;
     }
     const open = tabs.find((t) => t.name === entry.name && !t.response);
     if (open) activate(open);
     else openTab(templateFor(entry));
+    // On a phone the request area sits below the list: bring it into view.
+    if (narrowScreen()) el.restPanel.scrollIntoView({ block: "start" });
   });
   applySearch();
   const first = Object.values(grouped).flat().find((e) => e.name === "Ping" && e.method !== "WS");

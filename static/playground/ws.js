@@ -10,7 +10,7 @@ export function createSocketPanel({ el, getKey, templates }) {
   const pings = new Map(); // _pingId → performance.now() when sent
   let total = 0;
 
-  el.url.value = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${el.wsPath}`;
+  el.url.value = el.wsUrl || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${el.wsPath}`;
 
   // --- templates ------------------------------------------------------------------------
   el.template.replaceChildren(...templates.map((t, i) => {

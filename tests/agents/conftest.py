@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apikeys import vault
-from tests.apikeys.conftest import VALID_KEYS, closed_port, quick_passwords  # noqa: F401 (fixtures)
 from tests.agents.fakes import AgentFakes
+from tests.apikeys.conftest import VALID_KEYS, closed_port, quick_passwords  # noqa: F401 (fixtures)
 
 USER_KEYS = {"news_api": VALID_KEYS["news_api"], "google_api": VALID_KEYS["google_api"]}
 SYSTEM_KEYS = {"news_api": "sys-news-7c1e0d9b2a4f4e8d", "google_api": "AIzaSy-System-Gemini-Key-44ffee0011"}

@@ -11,7 +11,11 @@ from apikeys.providers import ProviderError
 from tests.agents.conftest import SYSTEM_KEYS, USER_KEYS
 from tests.agents.fakes import GEMINI_BLOCKED, GEMINI_PATH, GEMINI_SAFETY_STOP, NEWS_EXHAUSTED, gemini_reply
 from tests.apikeys.fake_providers import (
-    GOOGLE_FORBIDDEN, GOOGLE_RATE_LIMITED, GOOGLE_UNAVAILABLE, NEWS_RATE_LIMITED, NEWS_UNEXPECTED,
+    GOOGLE_FORBIDDEN,
+    GOOGLE_RATE_LIMITED,
+    GOOGLE_UNAVAILABLE,
+    NEWS_RATE_LIMITED,
+    NEWS_UNEXPECTED,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]

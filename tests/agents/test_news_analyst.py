@@ -11,7 +11,7 @@ from django.core.cache import cache
 from agents import clients, keys, news_analyst
 from apikeys.models import ServiceApiKey
 from apikeys.providers import ProviderError
-from tests.agents.conftest import ALL_PLAINTEXTS, SYSTEM_KEYS, USER_KEYS
+from tests.agents.conftest import ALL_PLAINTEXTS, USER_KEYS
 from tests.agents.fakes import ANALYSIS, NEWS_EMPTY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]

@@ -1,4 +1,4 @@
-"""POST /api/v1/agents/news-analyst/ over HTTP: every outcome the SPEC names, against the
+"""POST /api/v1/agents/news-analyst/ over HTTP: every outcome docs/api/agents.md names, against the
 local NewsAPI and Gemini fakes, plus auth, input validation and the schema."""
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from tests.agents.conftest import ALL_PLAINTEXTS, SYSTEM_KEYS, USER_KEYS
 from tests.agents.fakes import ANALYSIS, GEMINI_BLOCKED, GEMINI_PATH, NEWS_PATH, gemini_reply
 from tests.agents.test_news_analyst import MALFORMED
 from tests.apikeys.fake_providers import (
-    GOOGLE_FORBIDDEN, GOOGLE_INVALID_KEY, GOOGLE_RATE_LIMITED, GOOGLE_UNAVAILABLE, NEWS_INVALID_KEY,
-    NEWS_RATE_LIMITED, NEWS_UNEXPECTED,
+    GOOGLE_FORBIDDEN,
+    GOOGLE_INVALID_KEY,
+    GOOGLE_RATE_LIMITED,
+    GOOGLE_UNAVAILABLE,
+    NEWS_INVALID_KEY,
+    NEWS_RATE_LIMITED,
+    NEWS_UNEXPECTED,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.apikeys.fake_providers import (
-    BASE_URL_SETTINGS, FakeProviders, SilentServer, StallingServer, closed_port_url,
+    BASE_URL_SETTINGS,
+    FakeProviders,
+    SilentServer,
+    StallingServer,
+    closed_port_url,
 )
 
 VALID_KEYS = {

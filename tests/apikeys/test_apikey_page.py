@@ -23,3 +23,15 @@ def test_page_has_the_controls_and_never_embeds_the_key(client, user, platform_k
     # CSP-friendly: no inline script, every script from our own /static/.
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert all(src.startswith("/static/") for src in re.findall(r'<script[^>]*src="([^"]+)"', html))
+
+
+def test_page_has_the_several_keys_card_with_every_scope(client, user, platform_key):
+    client.force_login(user)
+    html = client.get("/apikey/").content.decode()
+    for element in ("keys-table", "create-key-form", "new-secret-box", "roll-key", "roll-grace", "reveal-key",
+                    "revoke-key", "usage-chart", "events-table"):
+        assert f'id="{element}"' in html
+    for scope in ("read:market", "read:account", "write:orders"):
+        assert f'value="{scope}" checked' in html
+    assert 'data-endpoint="/api/v1/platform-keys"' in html
+    assert '/static/keyward/platform_keys.js' in html and platform_key not in html

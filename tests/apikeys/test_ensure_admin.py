@@ -30,10 +30,24 @@ def test_a_first_superuser_is_created_and_its_printed_password_works():
     assert user is not None and user.is_superuser and user.is_staff
 
 
-def test_nothing_happens_once_a_superuser_exists():
+def test_a_second_run_says_the_admin_exists_and_how_to_reset_its_password():
     run()
-    assert run() == ""
+    again = run()
+    assert again.strip() == (
+        "Admin account exists: 'admin' (no new one created). Forgotten password? "
+        "`.venv/bin/python manage.py changepassword admin`"
+    )
+    assert "password:" not in again
     assert get_user_model().objects.filter(is_superuser=True).count() == 1
+
+
+def test_several_superusers_are_named_the_first_few(make_user):
+    for name in ("root", "ops", "alice", "bob"):
+        make_user(name, is_superuser=True, is_staff=True)
+    said = run()
+    assert "Admin accounts exist: 'root', 'ops', 'alice' and others" in said
+    assert "changepassword root" in said
+    assert get_user_model().objects.filter(is_superuser=True).count() == 4
 
 
 def test_an_ordinary_user_called_admin_is_left_alone(make_user):

@@ -1,4 +1,4 @@
-"""The four /api/v1/apikey/ endpoints (SPEC §2), as their users see them."""
+"""The four /api/v1/apikey/ endpoints (docs/api/platform-key.md), as their users see them."""
 from __future__ import annotations
 
 import pytest

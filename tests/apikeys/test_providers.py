@@ -1,5 +1,5 @@
 """apikeys/providers.py against local fakes of the real services (pytest-httpserver) and
-sockets that misbehave: every outcome of a key test maps to SPEC §1's error codes."""
+sockets that misbehave: every outcome of a key test maps to an error code of docs/api/vault.md."""
 from __future__ import annotations
 
 import logging

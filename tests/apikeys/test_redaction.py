@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from django.db import connection
@@ -18,11 +19,11 @@ KEY = "9f" * 32
     [
         f"verifying {KEY}",
         f'http://127.0.0.1:5000 "GET /stable/quote?symbol=AAPL&apikey={KEY} HTTP/1.1" 200 12',
-        f"GET /api/v1/quotes?apikey=sk-live-1234567890abcdef&symbol=X",
-        f"send: b'GET /v2/top-headlines HTTP/1.1\\r\\nX-Api-Key: news-abcdef123456\\r\\n'",
-        f"header: x-goog-api-key: AIzaSyD-gemini-key-value",
+        "GET /api/v1/quotes?apikey=sk-live-1234567890abcdef&symbol=X",
+        "send: b'GET /v2/top-headlines HTTP/1.1\\r\\nX-Api-Key: news-abcdef123456\\r\\n'",
+        "header: x-goog-api-key: AIzaSyD-gemini-key-value",
         f"{{'apikey': '{KEY}', 'symbol': 'SBIN'}}",
-        f'{{"api_key": "sk-12345678901234567890"}}',
+        '{"api_key": "sk-12345678901234567890"}',
         "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOjF9.c2lnbmF0dXJl",
         "token=abc123def456ghi&user=1",
     ],
@@ -79,3 +80,49 @@ def test_a_whole_platform_key_workflow_logged_at_debug_leaves_no_key(caplog, api
     text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
     for key in seen:
         assert key not in text
+
+
+def _percent_encoded(text: str) -> str:
+    return "".join(f"%{ord(c):02x}" for c in text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"GET /api/v1/ping?%61pikey={KEY} HTTP/1.1",
+        "GET /api/v1/ping?%61pikey=not-a-hex-key-but-secret HTTP/1.1",
+        "GET /api/v1/ping?api%5Fkey=not-a-hex-key-but-secret&symbol=SBIN",
+        f"GET /api/v1/ping?%41PIKEY={_percent_encoded(KEY)}",
+        f"GET /api/v1/ping?symbol=SBIN&whatever={_percent_encoded(KEY)}&exchange=NSE",
+        f"GET /api/v1/ping?x={KEY[:10]}%{ord(KEY[10]):02x}{KEY[11:]}",
+        "POST /api/v1/ping body: symbol=SBIN&%74oken=not-a-hex-key-but-secret",
+    ],
+)
+def test_query_parameters_are_judged_percent_decoded_as_django_reads_them(line):
+    redacted = redaction.redact(line)
+    assert "not-a-hex-key-but-secret" not in redacted and KEY not in redacted
+    assert _percent_encoded(KEY) not in redacted and KEY[11:] not in redacted
+    assert redaction.MASK in redacted
+
+
+def test_ordinary_parameters_are_left_alone():
+    line = "GET /api/v1/quotes?symbol=SBIN&exchange=NSE&monkey=banana&keyboard=qwerty HTTP/1.1"
+    assert redaction.redact(line) == line
+
+
+@pytest.mark.live
+def test_the_access_log_masks_a_percent_encoded_apikey_name_and_value(tmp_path):
+    import requests
+
+    from tests.support.processes import run_manage, served, strong_env
+
+    env = strong_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert run_manage("migrate", "--noinput", env=env).returncode == 0
+    log_path = tmp_path / "out.log"
+    with served(env, log_path) as server:
+        for query in (f"%61pikey={KEY}", f"%61pikey={_percent_encoded(KEY)}", "%61pikey=partial-secret-1"):
+            assert requests.get(f"{server.url}/api/v1/ping?{query}", timeout=5).status_code in (403, 429)
+        time.sleep(0.5)
+    output = log_path.read_text()
+    assert output.count("/api/v1/ping?") >= 3 and redaction.MASK in output  # logged, masked
+    assert KEY not in output and _percent_encoded(KEY) not in output and "partial-secret-1" not in output

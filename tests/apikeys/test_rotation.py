@@ -121,3 +121,20 @@ def test_a_key_regenerated_during_rotation_keeps_its_new_secret(settings, user):
     assert Command()._rotate_row(PlatformApiKey, read_by_rotation, fields) == 0
     assert PlatformApiKey.objects.get(user=user).reveal() == fresh
     assert verification.verify(fresh).user == user
+
+
+def test_the_command_knows_every_encrypted_column_of_the_project():
+    from django.apps import apps
+
+    from apikeys.fields import EncryptedTextField
+    from apikeys.management.commands.rotate_encryption_keys import ENCRYPTED_COLUMNS
+
+    found = {}
+    for model in apps.get_models():
+        names = tuple(
+            name for name, attribute in vars(model).items()
+            if isinstance(getattr(attribute, "field", None), EncryptedTextField)
+        )
+        if names:
+            found[model] = names
+    assert found == ENCRYPTED_COLUMNS

@@ -1,4 +1,4 @@
-"""Operators manage the service key vault in the admin (SPEC §7) without ever seeing a
+"""Operators manage the service key vault in the admin (docs/api/admin.md) without ever seeing a
 key or its ciphertext: list, filters, search, soft delete, restore."""
 from __future__ import annotations
 

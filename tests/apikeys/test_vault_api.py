@@ -1,4 +1,4 @@
-"""/api/v1/api-keys/ (SPEC §1): create, list, get, update, delete, as their users see
+"""/api/v1/api-keys/ (docs/api/vault.md): create, list, get, update, delete, as their users see
 them: JWT or session+CSRF, both slash forms, strict input, 404 for other people's keys."""
 from __future__ import annotations
 
@@ -205,16 +205,55 @@ def test_bad_update_bodies_get_400_with_field_messages(api, store_key, body, fie
     assert api.get(f"{URL}{key['id']}").json() == key
 
 
-def test_delete_is_a_soft_delete_that_hides_the_key_from_its_owner(api, store_key):
+def test_delete_marks_the_key_inactive_and_its_owner_still_sees_it(api, store_key):
     key = store_key("news_api")
+    kept = store_key("google_api")
     assert api.delete(f"{URL}{key['id']}").status_code == 204
     row = ServiceApiKey.objects.get(pk=key["id"])
     assert row.is_active is False and row.deleted_at is not None
-    assert row.reveal() == VALID_KEYS["news_api"]  # kept, so an operator can restore it
-    assert api.get(f"{URL}{key['id']}").status_code == 404
-    assert api.get(URL, {"include_inactive": "true"}).json() == []
-    assert api.delete(f"{URL}{key['id']}/").json() == NOT_FOUND
+    assert row.reveal() == VALID_KEYS["news_api"]  # kept, so it can be restored
+    assert [k["id"] for k in api.get(URL).json()] == [kept["id"]]  # active keys only by default
+    listed = api.get(URL, {"include_inactive": "true"}).json()
+    assert [(k["id"], k["is_active"]) for k in listed] == [(kept["id"], True), (key["id"], False)]
+    deleted = api.get(f"{URL}{key['id']}")
+    assert deleted.status_code == 200
+    assert deleted.json()["is_active"] is False and deleted.json()["masked_key"] == key["masked_key"]
+    assert list(deleted.json()) == FIELDS and ISO_Z.match(deleted.json()["updated_at"])
+    assert api.delete(f"{URL}{key['id']}/").status_code == 204  # deleting it again changes nothing
+    assert ServiceApiKey.objects.get(pk=key["id"]).deleted_at == row.deleted_at
     store_key("news_api")  # the type is free again
+
+
+def test_a_deleted_key_stays_invisible_to_other_users(api, other_api, store_key):
+    key = store_key("news_api")
+    api.delete(f"{URL}{key['id']}")
+    assert other_api.get(f"{URL}{key['id']}").json() == NOT_FOUND
+    assert other_api.patch(f"{URL}{key['id']}", {"is_active": True}, format="json").json() == NOT_FOUND
+    assert other_api.get(URL, {"include_inactive": "true"}).json() == []
+
+
+def test_its_owner_brings_a_deleted_key_back_with_is_active_true(api, store_key):
+    key = store_key("news_api")
+    api.delete(f"{URL}{key['id']}")
+    response = api.patch(f"{URL}{key['id']}", {"is_active": True}, format="json")
+    assert response.status_code == 200
+    assert response.json()["is_active"] is True
+    row = ServiceApiKey.objects.get(pk=key["id"])
+    assert row.is_active is True and row.deleted_at is None
+    assert [k["id"] for k in api.get(URL).json()] == [key["id"]]
+
+
+def test_bringing_a_deleted_key_back_is_refused_while_another_of_its_type_is_active(api, store_key):
+    key = store_key("news_api")
+    api.delete(f"{URL}{key['id']}")
+    replacement = store_key("news_api", api_key="replacement-news-key-77")
+    response = api.put(f"{URL}{key['id']}", {"is_active": True}, format="json")
+    assert response.status_code == 400
+    assert response.json() == DUPLICATE
+    assert_documented(api, "PUT", URL + "{key_id}/", response)
+    row = ServiceApiKey.objects.get(pk=key["id"])
+    assert row.is_active is False and row.deleted_at is not None
+    assert [k["id"] for k in api.get(URL).json()] == [replacement["id"]]
 
 
 @pytest.mark.parametrize(
@@ -237,6 +276,8 @@ def test_delete_is_a_soft_delete_that_hides_the_key_from_its_owner(api, store_ke
         ({"key_type": "news_api", "api_key": "k" * 513}, "api_key"),
         ({"key_type": "news_api", "api_key": "ключ-123456"}, "api_key"),
         ({"key_type": "news_api", "api_key": "nul\x00byte"}, "api_key"),
+        ({"key_type": "news_api", "api_key": "{{news_api_key}}"}, "api_key"),
+        ({"key_type": "news_api", "api_key": "prefix-{{key}}"}, "api_key"),
         ({"key_type": "news_api", "api_key": 1234567}, "api_key"),
         ({"key_type": "news_api", "api_key": True}, "api_key"),
         ({"key_type": "news_api", "api_key": None}, "api_key"),
@@ -422,3 +463,13 @@ def test_an_undecryptable_key_answers_503_naming_fernet_keys_without_ciphertext(
     settings.FERNET_KEYS = original
     assert ServiceApiKey.objects.filter(pk=key["id"]).values_list("key_encrypted", flat=True).get() == token
     assert api.get(f"{URL}{key['id']}").json()["masked_key"] == key["masked_key"]
+
+
+def test_an_unfilled_template_placeholder_is_refused_with_a_clear_message(api):
+    response = api.post(URL, {"key_type": "news_api", "api_key": "{{news_api_key}}"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"api_key": [
+        "The API key is still a template placeholder ({{...}}): put your own key in its place."
+    ]}
+    assert ServiceApiKey.objects.count() == 0
+    assert api.post(URL, {"key_type": "general", "api_key": "abc{def}ghi"}, format="json").status_code == 201

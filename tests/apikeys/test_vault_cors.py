@@ -1,4 +1,4 @@
-"""Browser clients on other origins (the seed's JavaScript ``APIKeyService``) reach the
+"""Browser clients on other origins (the JavaScript ``APIKeyService`` of docs/api/vault.md) reach the
 vault only from origins listed in CORS_ALLOWED_ORIGINS; none by default."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""POST /api/v1/api-keys/test-by-id/{id} and /test-by-type/{key_type} (SPEC §1), with the
-providers replaced by local fakes that speak their real shapes: the seed's workflow,
+"""POST /api/v1/api-keys/test-by-id/{id} and /test-by-type/{key_type} (docs/api/vault.md), with the
+providers replaced by local fakes that speak their real shapes: the documented workflow,
 every error code from a real condition, and what a test records on the key."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_the_seeds_curl_workflow_create_test_by_type_list(api, fake_providers):
     created = api.post(URL, {"key_type": "news_api", "api_key": VALID_KEYS["news_api"],
                              "key_name": "My Primary News Key"}, format="json")
     assert created.status_code == 201
-    # 2. Test the API key (the seed's URL has no trailing slash)
+    # 2. Test the API key (docs/api/vault.md's example URL has no trailing slash)
     tested = api.post("/api/v1/api-keys/test-by-type/news_api")
     assert tested.status_code == 200
     result = tested.json()
@@ -145,8 +145,10 @@ def test_test_by_type_without_an_active_key_is_404(api, other_api, fake_provider
     response = api.post(f"{URL}test-by-type/news_api")
     assert response.status_code == 404
     assert "news_api" in response.json()["detail"]
-    assert api.post(f"{URL}test-by-id/{key['id']}").json() == {"detail": "API key not found"}
     assert httpserver.log == []
+    # a deleted key is an inactive key to its owner: testing it by id is still possible
+    assert api.post(f"{URL}test-by-id/{key['id']}").json()["status"] == "success"
+    assert other_api.post(f"{URL}test-by-id/{key['id']}").json() == {"detail": "API key not found"}
 
 
 def test_test_endpoints_only_take_post(api, store_key):

@@ -98,11 +98,34 @@ def test_soft_delete_and_restore(user):
     key = make(user)
     assert vault.service_key_soft_delete(key=key) is True
     assert vault.service_key_soft_delete(key=key) is False
-    assert vault.service_key_get(user=user, key_id=key.pk) is None
+    assert vault.service_key_get(user=user, key_id=key.pk) == key  # its owner can still see it
     assert vault.service_key_get_active(user=user, key_type="news_api") is None
     assert vault.service_key_restore(key=key) is True
     assert vault.service_key_restore(key=key) is False
     assert vault.service_key_get_active(user=user, key_type="news_api") == key
+
+
+@pytest.mark.django_db
+def test_activating_a_deleted_key_restores_it(user):
+    key = make(user)
+    vault.service_key_soft_delete(key=key)
+    vault.service_key_update(key=key, is_active=True)
+    row = ServiceApiKey.objects.get(pk=key.pk)
+    assert row.is_active is True and row.deleted_at is None
+    assert vault.service_key_get_active(user=user, key_type="news_api") == key
+
+
+@pytest.mark.django_db
+def test_activating_a_deleted_key_is_refused_while_another_of_its_type_is_active(user):
+    key = make(user)
+    vault.service_key_soft_delete(key=key)
+    deleted_at = ServiceApiKey.objects.get(pk=key.pk).deleted_at
+    make(user, api_key="replacement-key-1")
+    with pytest.raises(vault.DuplicateActiveKey):
+        vault.service_key_update(key=key, is_active=True)
+    row = ServiceApiKey.objects.get(pk=key.pk)
+    assert (row.is_active, row.deleted_at) == (False, deleted_at)
+    assert (key.is_active, key.deleted_at) == (False, deleted_at)
 
 
 @pytest.mark.django_db
@@ -154,11 +177,11 @@ def test_repr_and_str_never_hold_the_key(user):
 
 
 @pytest.mark.django_db
-def test_list_selector_is_newest_first_and_skips_deleted(user):
+def test_list_selector_is_newest_first_and_lists_deleted_keys_as_inactive(user):
     first = make(user, "news_api")
     second = make(user, "google_api")
     third = make(user, "general")
     vault.service_key_update(key=second, is_active=False)
     vault.service_key_soft_delete(key=third)
     assert list(vault.service_key_list(user=user)) == [first]
-    assert list(vault.service_key_list(user=user, include_inactive=True)) == [second, first]
+    assert list(vault.service_key_list(user=user, include_inactive=True)) == [third, second, first]

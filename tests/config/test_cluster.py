@@ -1,8 +1,9 @@
-"""`make cluster` (config/cluster.py): N daphne processes over PostgreSQL + Redis, started
-and stopped together. What they share is proven in tests/trading/test_two_processes.py."""
+"""`make cluster` (config/cluster.py): gunicorn (HTTP) and uvicorn (the stream) over
+PostgreSQL + Redis, started and stopped together. What processes share is proven in
+tests/trading/test_two_processes.py."""
 from __future__ import annotations
 
-import os
+import json
 import signal
 import socket
 import subprocess
@@ -12,11 +13,9 @@ import urllib.request
 import uuid
 
 import pytest
+from websockets.sync.client import connect
 
-from config.cluster import cpu_per_process
 from tests.support.processes import PROJECT_ROOT, strong_env
-
-
 
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
@@ -57,25 +56,33 @@ def database():
 
 
 @pytest.mark.live
-def test_the_cluster_creates_its_database_serves_on_every_port_and_stops_together(database):
-    ports = [_free_port(), _free_port()]
+@pytest.mark.own_services
+def test_the_cluster_serves_http_and_the_stream_on_their_ports_and_stops_together(database):
+    http_port, stream_port = _free_port(), _free_port()
     env = strong_env(DATABASE_URL=database, REDIS_URL=REDIS, LOG_LEVEL="WARNING")
     process = subprocess.Popen(
-        [sys.executable, "-m", "config.cluster", "--ports", *map(str, ports)], cwd=PROJECT_ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "config.cluster", "--http-port", str(http_port), "--stream-port", str(stream_port),
+         "--http-workers", "1", "--http-threads", "4"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         deadline = time.monotonic() + 90
-        while not all(_healthy(p) for p in ports):
+        while not (_healthy(http_port) and _healthy(stream_port)):
             assert process.poll() is None, process.stdout.read()
             assert time.monotonic() < deadline, "the cluster did not come up"
             time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/login/", timeout=5) as page:
+            assert page.headers["Server"].startswith("gunicorn")
+        with connect(f"ws://127.0.0.1:{stream_port}/ws/", open_timeout=5) as sock:
+            sock.send(json.dumps({"action": "authenticate", "apikey": "0" * 64}))
+            assert json.loads(sock.recv(timeout=5))["status"] == "error"  # the stream's consumer answered
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=40) == 0
         output = process.stdout.read()
         assert "created PostgreSQL database" in output
         assert "Created superuser 'admin'" in output
-        assert not any(_healthy(p) for p in ports)
+        assert f"stream on ws://127.0.0.1:{stream_port}/ws/" in output
+        assert not _answers(http_port) and not _answers(stream_port)
     finally:
         if process.poll() is None:
             process.kill()
@@ -91,20 +98,3 @@ def test_the_start_up_line_never_prints_a_password(url, shown):
     from config.cluster import _without_password
 
     assert _without_password(url) == shown
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux-only")
-def test_pinned_processes_get_a_cpu_each_round_robin():
-    available = [str(cpu) for cpu in sorted(os.sched_getaffinity(0))]
-    assert cpu_per_process(len(available) + 1) == [*available, available[0]]
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux-only")
-def test_a_cluster_wide_serve_cpus_is_dealt_out_not_shared_by_every_process():
-    cpu = str(max(os.sched_getaffinity(0)))
-    assert cpu_per_process(2, cpu) == [cpu, cpu]
-    if len(os.sched_getaffinity(0)) > 1:
-        low = str(min(os.sched_getaffinity(0)))
-        assert cpu_per_process(3, f"{cpu},{low}") == [low, cpu, low]
-    with pytest.raises(SystemExit, match="SERVE_CPUS='x'"):
-        cpu_per_process(2, "x")

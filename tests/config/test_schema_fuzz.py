@@ -25,13 +25,15 @@ Nothing is excluded. The two operations that replace or revoke the platform key 
 and ``DELETE /api/v1/apikey/``) are fuzzed like the others, but as a second user
 ("rotator"): run as the fuzzing user, their first success would regenerate or revoke the
 key every trading operation authenticates with, and all later trading cases would only
-see 403s with nothing behind them fuzzed. The token blacklist is fuzzed as it is: it only
+see 403s with nothing behind them fuzzed. So are the ``/api/v1/platform-keys/`` operations,
+which can roll, revoke or narrow (scopes, allowlist, expiry) any key of their user. The token blacklist is fuzzed as it is: it only
 ever receives generated refresh tokens, never one of the fuzzing user's.
 
 Bounded and reproducible: Hypothesis's ``derandomize`` (a fixed seed per test), no
 example database, at most ``MAX_EXAMPLES`` generated cases per operation on top of
 schemathesis's deterministic examples and coverage cases (boundary values, wrong types,
-missing fields). About 4,000 requests, well under a minute on two cores.
+missing fields). Each operation is a test of its own, so parallel workers (``make test``
+runs pytest-xdist) share the operations; each worker fuzzes its own live server.
 
 Known gaps, by design: ``positive_data_acceptance`` and ``negative_data_rejection`` are
 not in ``CHECKS``. They flag rules JSON Schema cannot state (password validators, a
@@ -41,8 +43,9 @@ strings, enums in any case), so they would fail on correct behaviour.
 """
 from __future__ import annotations
 
+import json
 import re
-from collections import defaultdict
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -66,9 +69,10 @@ from tests.apikeys.conftest import VALID_KEYS
 from tests.apikeys.fake_providers import FakeProviders
 from tests.livesupport import start_keyward
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.own_services]
+SPREAD_OVER_WORKERS = True  # tests/conftest.py: one test per operation, over every worker
 
-MAX_EXAMPLES = 50
+MAX_EXAMPLES = 10
 PASSWORD = "schema-fuzz-Pass-2718"
 FUZZER, ROTATOR = "fuzzer", "rotator"
 CHECKS = [
@@ -82,8 +86,12 @@ CHECKS = [
 ]
 # Operations that change the platform key itself run as ROTATOR (see the module docstring).
 KEY_CHANGING = {("POST", "/api/v1/apikey/"), ("DELETE", "/api/v1/apikey/")}
-# (METHOD, path) -> status codes seen, filled by test_api and checked after it.
-SEEN: dict[tuple[str, str], set[int]] = defaultdict(set)
+
+
+def _changes_keys(operation: tuple[str, str]) -> bool:
+    """Run as the rotator: it may regenerate, revoke, roll or narrow a key (the fuzzer's
+    key ids are small numbers a generated id would hit)."""
+    return operation in KEY_CHANGING or operation[1].startswith("/api/v1/platform-keys/")
 
 
 @pytest.fixture(scope="module")
@@ -152,34 +160,43 @@ def _session_cookie(url: str, username: str) -> str:
         return browser.cookies["sessionid"]
 
 
-@pytest.fixture(scope="module")
-def api_schema(fuzz_target):
-    server, _ = fuzz_target
-    config = schemathesis.Config.from_dict({
-        # Credentials come from test_api, per operation; generated ones would only get 401/403.
-        "generation": {"with-security-parameters": False, "max-examples": MAX_EXAMPLES, "deterministic": True},
-    })
-    return schemathesis.openapi.from_url(f"{server.url}/api/schema/?format=json", config=config)
+def _served_schema() -> dict:
+    """The document ``/api/schema/`` serves, built in this process: the schema must be known
+    when tests are collected (one test per operation, spread over the workers), before any
+    server runs. ``test_the_fuzzed_schema_is_the_served_one`` checks it is the same."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+SERVED = _served_schema()
+schema = schemathesis.openapi.from_dict(SERVED, config=schemathesis.Config.from_dict({
+    # Credentials come from _fuzz_one_case, per operation; generated ones would only get 401/403.
+    "generation": {"with-security-parameters": False, "max-examples": MAX_EXAMPLES, "deterministic": True},
+}))
 
 
-@pytest.fixture(autouse=True)
-def _schemathesis_node_id_shim(request):
-    """schemathesis 4.32.5's lazy-schema runner reads and rewrites ``item._nodeid``, which
-    pytest 9.2 no longer has (node ids live in ``item._id``). Give it one to work on: it
-    only uses it to label the per-operation subtest reports."""
-    if not hasattr(request.node, "_nodeid"):
-        request.node._nodeid = request.node.nodeid
+@dataclass
+class Answers:
+    """What one operation answered over all of its cases."""
+    operation: tuple[str, str] = ("", "")
+    secured: bool = False
+    statuses: set[int] = field(default_factory=set)
 
 
-@schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-    suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink],
-)
-def test_api(case, fuzz_target):
+@pytest.fixture
+def answers():
+    """One per operation (Hypothesis runs all of an operation's cases in one test). After the
+    last case: an operation that declares authentication must have been fuzzed past it, i.e.
+    the credentials _fuzz_one_case gave it worked at least once."""
+    seen = Answers()
+    yield seen
+    if seen.secured and seen.statuses and seen.statuses <= {401, 403}:
+        pytest.fail(f"{seen.operation} only ever answered {sorted(seen.statuses)}: never fuzzed past its authentication")
+
+
+def _fuzz_one_case(case, fuzz_target, answers: Answers) -> None:
     server, credentials = fuzz_target
     # case.method differs from the operation's in the coverage phase's unlisted-method cases (TRACE, ...).
     operation = (case.operation.method.upper(), case.operation.path)
@@ -188,27 +205,42 @@ def test_api(case, fuzz_target):
     if "platformKey" in security:
         headers["X-API-KEY"] = credentials["key"]
     elif "jwtAuth" in security:
-        headers["Authorization"] = f"Bearer {credentials['rotator_jwt' if operation in KEY_CHANGING else 'jwt']}"
+        headers["Authorization"] = f"Bearer {credentials['rotator_jwt' if _changes_keys(operation) else 'jwt']}"
     elif "cookieAuth" in security:
         cookies["sessionid"] = credentials["session"]
     response = case.call_and_validate(
         base_url=server.url, headers=headers, cookies=cookies, checks=CHECKS, timeout=15,
     )
-    SEEN[operation].add(response.status_code)
+    answers.operation, answers.secured = operation, bool(security)
+    answers.statuses.add(response.status_code)
 
 
-def test_every_operation_was_fuzzed_past_its_authentication(fuzz_target):
-    """Runs after test_api: it fuzzed the whole schema, and the credentials it gave each
-    operation worked (a secured operation that only ever answered 401/403 was not fuzzed)."""
-    if not SEEN:
-        pytest.skip("test_api did not run in this session")
+def _operation_test(method: str, path: str):
+    """``test_<method>_<path>``: every case of one operation (a test of its own, so that its
+    name says which operation failed and workers can share the operations out)."""
+    def test(case, fuzz_target, answers):
+        _fuzz_one_case(case, fuzz_target, answers)
+
+    test.__name__ = test.__qualname__ = "test_" + re.sub(r"\W+", "_", f"{method.lower()} {path}").strip("_")
+    fuzz = settings(
+        max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )(test)
+    return test.__name__, schema.include(method=method, path=path).parametrize()(fuzz)
+
+
+OPERATIONS = sorted((method.upper(), path) for path, ops in SERVED["paths"].items() for method in ops)
+globals().update(_operation_test(method, path) for method, path in OPERATIONS)
+
+
+def test_the_fuzzed_schema_is_the_served_one(fuzz_target):
+    """There is one fuzz test per operation of the schema built at collection; the live
+    server serves the same operations, with the key-changing ones among them."""
     server, _ = fuzz_target
     paths = httpx.get(f"{server.url}/api/schema/?format=json").json()["paths"]
-    documented = {(method.upper(), path): operation for path, ops in paths.items() for method, operation in ops.items()}
-    assert len(documented) >= 40 and KEY_CHANGING <= set(documented)
-    assert set(SEEN) == set(documented)
-    locked_out = [op for op, statuses in SEEN.items() if documented[op].get("security") and statuses <= {401, 403}]
-    assert not locked_out, locked_out
+    served = {(method.upper(), path) for path, ops in paths.items() for method in ops}
+    assert len(served) >= 40 and KEY_CHANGING <= served
+    assert set(OPERATIONS) == served
 
 
 def _security_of(case) -> list[str]:

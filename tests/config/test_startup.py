@@ -9,6 +9,8 @@ from tests.support.processes import run_manage, run_python, strong_env
 
 SETUP = "import django; django.setup(); print('started')"
 
+pytestmark = pytest.mark.own_services  # every test starts Django in a subprocess of its own environment
+
 
 def test_strong_secrets_start():
     result = run_python(SETUP, strong_env())
@@ -82,7 +84,6 @@ def test_the_asgi_application_loads_every_view_and_freezes_start_up_objects(tmp_
     "variable,value,kind",
     [
         ("CONN_MAX_AGE", "1.5", "a whole number"),
-        ("REQUEST_THREADS_KEPT", "twenty-kept", "a whole number"),
         ("INVALID_APIKEY_RECHECK_SECONDS", "qqq-seconds", "a number"),
         # django-environ read these as 1000.0, 1.5 and 13.0: start-up with the wrong figure.
         ("SANDBOX_STARTING_CASH", "1,000,000", "a number"),
@@ -131,15 +132,19 @@ def test_numbers_start_as_written():
     assert result.stdout.split() == ["2500000.0", "2.5", "10.0", "7.0"]
 
 
-@pytest.mark.parametrize("pool, health_checks, max_age", [("True", False, 0), ("False", True, 60)])
-def test_a_postgresql_url_gets_the_backend_that_checks_without_a_round_trip(pool, health_checks, max_age):
-    """config/postgresql checks a pooled connection itself, so the pool must get no check of
-    its own (CONN_HEALTH_CHECKS off); a kept connection is checked through Django's health
-    checks (on). Settings only: nothing connects here."""
+@pytest.mark.parametrize("pool, health_checks", [("True", False), ("False", True)])
+def test_a_postgresql_url_gets_djangos_own_backend_with_timeouts(pool, health_checks):
+    """Django's PostgreSQL backend as shipped: pooled (the pool hands connections back and
+    forth; no check before use, which would run with no deadline) or connecting per request
+    with health checks; connect and statement timeouts either way. Settings only."""
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
-        "print(json.dumps([d['ENGINE'], 'pool' in d.get('OPTIONS', {}), d['CONN_HEALTH_CHECKS'], d['CONN_MAX_AGE']]))"
+        "o = d['OPTIONS']; print(json.dumps([d['ENGINE'], 'pool' in o, d['CONN_HEALTH_CHECKS'], d['CONN_MAX_AGE'], "
+        "o['connect_timeout'], o['options']]))"
     )
-    result = run_python(code, strong_env(DATABASE_URL="postgres://keyward@127.0.0.1:5432/keyward", DATABASE_POOL=pool))
+    result = run_python(code, strong_env(DATABASE_URL="postgres://keyward@127.0.0.1:5432/keyward", DATABASE_POOL=pool,
+                                         DATABASE_STATEMENT_TIMEOUT="2.5"))
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["config.postgresql", pool == "True", health_checks, max_age]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        "django.db.backends.postgresql", pool == "True", health_checks, 0, 5, "-c statement_timeout=2500",
+    ]

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.e2e
 # The REST folders in the order they must run (orders leaves the key in auto mode,
 # apikeys revokes the key last); `websocket` is not an HTTP folder.
 REST_FOLDERS = ["account", "data", "utilities", "orders", "agents", "apikeys"]
+# What a user puts in place of {{news_api_key}} ("Create service key" stores it).
+SAMPLE_NEWS_KEY = "cli-sample-news-key-0001"
 
 
 def _tool(name: str) -> str:
@@ -59,7 +61,8 @@ def test_bruno_cli_runs_every_rest_request_with_all_assertions_passing(keyward_s
         [_tool("bru"), "run", *folders, "--env", "local",
          "--env-var", f"base_url={keyward_server.url}", "--env-var", f"ws_url={keyward_server.ws_url}",
          "--env-var", f"username={account.username}", "--env-var", f"password={account.password}",
-         "--env-var", f"apikey={account.api_key}", "--reporter-json", str(report)],
+         "--env-var", f"apikey={account.api_key}", "--env-var", f"news_api_key={SAMPLE_NEWS_KEY}",
+         "--reporter-json", str(report)],
         cwd=PROJECT_ROOT / "collections", capture_output=True, text=True, timeout=300,
     )
     output = done.stdout + done.stderr
@@ -72,7 +75,7 @@ def test_bruno_cli_runs_every_rest_request_with_all_assertions_passing(keyward_s
     assert summary["failedAssertions"] == 0 and summary["skippedRequests"] == 0, summary
     assert summary["passedAssertions"] == sum(len(r.assertions) for r in expected)
     ran = [r["test"]["filename"] for r in iteration["results"]]
-    assert ran == [r.file for r in expected]  # Bruno's order is the one the page lists
+    assert ran == [r.file for r in expected]  # the collection's run order (the page has its own)
     _skip_if_incomplete(missing, folders)
 
 
@@ -102,7 +105,8 @@ def test_newman_runs_the_generated_postman_collection_with_all_tests_passing(key
         [_tool("newman"), "run", str(path), "--color", "off", "--reporters", "cli,json", "--reporter-json-export",
          str(report), *[arg for folder in folders for arg in ("--folder", folder)],
          "--env-var", f"base_url={keyward_server.url}", "--env-var", f"username={account.username}",
-         "--env-var", f"password={account.password}", "--env-var", f"apikey={account.api_key}"],
+         "--env-var", f"password={account.password}", "--env-var", f"apikey={account.api_key}",
+         "--env-var", f"news_api_key={SAMPLE_NEWS_KEY}"],
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]

@@ -22,6 +22,9 @@ def test_the_pages_render_and_the_browser_blocks_nothing(signed_in, keyward_serv
     page.goto(f"{keyward_server.url}/action-center/")
     expect(page.locator("body")).to_contain_text("pending", ignore_case=True)
 
+    page.goto(f"{keyward_server.url}/strategies/")
+    expect(page.locator("#new-strategy")).to_be_visible()
+
     page.goto(f"{keyward_server.url}/api/docs/")
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=TIMEOUT)
 

@@ -183,7 +183,7 @@ def test_websocket_panel_authenticate_subscribe_and_unsubscribe(signed_in, keywa
     assert errors == []
 
 
-def test_phone_width_has_no_horizontal_scroll_and_still_sends(browser, keyward_server, make_account, artifacts):
+def test_phone_width_has_no_horizontal_scroll_and_still_sends(browser, keyward_server, make_account, docs_screenshots):
     account = make_account("phone")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:
@@ -191,13 +191,110 @@ def test_phone_width_has_no_horizontal_scroll_and_still_sends(browser, keyward_s
         sign_in(page, keyward_server, account)
         open_playground(page, keyward_server)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        page.locator("#send").scroll_into_view_if_needed()
+        # the request line is on the first screen: no scrolling past the endpoint list
+        assert page.evaluate("document.getElementById('send').getBoundingClientRect().bottom <= window.innerHeight")
         page.locator("#send").tap()
         expect(page.locator("#response-status")).to_have_text("200 OK", timeout=TIMEOUT)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        page.screenshot(path=str(artifacts / "playground-phone.png"), full_page=True)
+        page.screenshot(path=str(docs_screenshots / "playground-phone.png"))
+        # picking from the list brings the request area into view
+        page.locator("#endpoint-list details[data-category=data] > summary").tap()
+        page.locator("#endpoint-list button.ep[data-name='Quotes']").tap()
+        expect(page.locator(".req-tab.active")).to_contain_text("Quotes")
+        page.wait_for_function("Math.abs(document.getElementById('rest-panel').getBoundingClientRect().top) < 40")
     finally:
         context.close()
+
+
+def test_an_empty_state_until_the_first_send(signed_in, keyward_server):
+    page, _, errors = signed_in
+    open_playground(page, keyward_server)
+    expect(page.locator("#response-empty")).to_be_visible()
+    expect(page.locator("#response-empty")).to_contain_text("No response yet")
+    expect(page.locator("#response-body")).to_be_hidden()
+    page.click("#view-ws")
+    expect(page.locator("#ws-log")).to_be_visible()
+    assert "No messages yet" in page.evaluate(
+        "getComputedStyle(document.getElementById('ws-log'), '::before').content")
+    page.click("#view-rest")
+    page.click("#send")
+    expect(page.locator("#response-status")).to_have_text("200 OK", timeout=TIMEOUT)
+    expect(page.locator("#response-body")).to_be_visible()
+    expect(page.locator("#response-empty")).to_be_hidden()
+    pick(page, "Quotes")  # a new tab has no response yet: the empty state again
+    expect(page.locator("#response-empty")).to_be_visible()
+    assert errors == []
+
+
+def test_labels_are_not_cut_off_and_groups_are_in_a_persons_order(signed_in, keyward_server):
+    page, _, _ = signed_in
+    open_playground(page, keyward_server)
+    clipped = page.evaluate("""[...document.querySelectorAll('#endpoint-list .ep .name')]
+        .filter((n) => n.scrollWidth > n.clientWidth + 1).map((n) => n.textContent)""")
+    assert clipped == []
+    search = page.locator("#endpoint-search")
+    assert search.get_attribute("title")  # the full hint as a tooltip
+    page.click("#view-ws")  # the log filter too
+    fits = page.evaluate("""['endpoint-search', 'ws-filter'].every((id) => {
+        const input = document.getElementById(id);
+        const style = getComputedStyle(input);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = `${style.fontSize} ${style.fontFamily}`;
+        const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return ctx.measureText(input.placeholder).width <= room;
+    })""")
+    assert fits
+    page.click("#view-rest")
+    orders = page.locator("#endpoint-list details[data-category=orders] .ep .name").all_inner_texts()
+    assert orders[:3] == ["Place Order", "Place Limit Order", "Order Status"] and "Cancel Order" in orders
+    long_name = page.locator("#endpoint-list button.ep[data-name='Log out (blacklist refresh token)']")
+    assert "Log out (blacklist refresh token)" in long_name.get_attribute("title")
+
+
+def test_many_open_requests_scroll_in_one_row(signed_in, keyward_server, artifacts):
+    page, _, errors = signed_in
+    open_playground(page, keyward_server)
+    names = page.locator("#endpoint-list details[data-category=apikeys] button.ep").evaluate_all(
+        "(buttons) => buttons.map((b) => b.dataset.name)")
+    for name in names:
+        pick(page, name)
+    expect(page.locator(".req-tab")).to_have_count(len(names) + 1)
+    box = page.evaluate("""(() => {
+        const tabs = document.getElementById('request-tabs');
+        const panel = document.getElementById('rest-panel').getBoundingClientRect();
+        const row = tabs.getBoundingClientRect();
+        const active = tabs.querySelector('.req-tab.active').getBoundingClientRect();
+        const tops = new Set([...tabs.children].map((t) => Math.round(t.getBoundingClientRect().top)));
+        return {scrolls: tabs.scrollWidth > tabs.clientWidth, rows: tops.size,
+                inside: row.right <= panel.right + 1,
+                activeVisible: active.left >= row.left - 1 && active.right <= row.right + 1};
+    })()""")
+    assert box == {"scrolls": True, "rows": 1, "inside": True, "activeVisible": True}
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(artifacts / "playground-many-tabs.png"))
+    assert errors == []
+
+
+def test_the_create_service_key_template_stores_nothing_until_a_key_is_filled_in(signed_in, keyward_server):
+    page, _, _ = signed_in
+    open_playground(page, keyward_server)
+    writes: list[str] = []
+    page.on("request", lambda r: writes.append(r.url) if r.method == "POST" and "/api/v1/api-keys" in r.url else None)
+    pick(page, "Create service key")
+    assert json.loads(page.locator("#body-editor").input_value())["api_key"] == "{{news_api_key}}"
+    page.click("#send")
+    expect(page.locator("#request-note")).to_contain_text("{{news_api_key}}")
+    expect(page.locator("#response-status")).to_have_text("")
+    assert writes == []
+    # sent as is from elsewhere (Bruno without the variable set), the vault refuses it
+    answer = page.evaluate("""async () => {
+        const token = (await (await fetch('/playground/token')).json()).access;
+        const r = await fetch('/api/v1/api-keys/', {method: 'POST', headers: {'Authorization': `Bearer ${token}`,
+            'Content-Type': 'application/json'}, body: JSON.stringify({key_type: 'news_api', api_key: '{{news_api_key}}'})});
+        const listed = await fetch('/api/v1/api-keys/?include_inactive=true', {headers: {'Authorization': `Bearer ${token}`}});
+        return {status: r.status, body: await r.json(), stored: (await listed.json()).length};
+    }""")
+    assert answer["status"] == 400 and "placeholder" in answer["body"]["api_key"][0] and answer["stored"] == 0
 
 
 def test_playground_needs_a_signed_in_session(browser, keyward_server):

@@ -335,3 +335,37 @@ def test_assertion_translation(lhs, rhs, expected):
 def test_untranslatable_assertions_are_refused(lhs):
     with pytest.raises(postman.Untranslatable):
         postman.assertion_script(lhs, "eq 1")
+
+
+def test_each_group_lists_its_endpoints_in_the_order_a_person_uses_them(session):
+    grouped = session.get("/playground/endpoints").json()
+    names = {category: [e["name"] for e in entries] for category, entries in grouped.items()}
+    assert names["orders"] == [
+        "Place Order", "Place Limit Order", "Order Status", "Modify Order", "Cancel Order", "Cancel All Orders",
+        "Place Smart Order", "Open Position", "Close All Positions", "Basket Order", "Split Order",
+        "Options Order", "Options Multi Order", "Place GTT Order", "GTT Order Book", "Modify GTT Order", "Cancel GTT Order",
+        "Strategy Webhook (TradingView)", "Strategy Webhook (ChartInk)", "Order mode: semi_auto",
+        "Pending Orders (Action Center)", "Approve Pending Order", "Reject Pending Order", "Order mode: auto",
+    ]
+    assert names["account"][:4] == ["Funds", "Order Book", "Trade Book", "Position Book"]
+    assert names["apikeys"][:5] == ["Show my platform key", "Regenerate platform key", "Revoke platform key",
+                                    "List my platform keys", "Create a named platform key"]
+    assert names["apikeys"][11] == "Revoke a platform key" and names["apikeys"][12] == "List service keys"
+    assert names["apikeys"][-1] == "Delete service key"
+    assert names["utilities"][0] == "Ping" and names["websocket"][0] == "Authenticate"
+
+
+def test_the_display_order_names_only_files_of_the_collection_each_in_its_group():
+    collection = catalog.collection_load()
+    files = {r.file: catalog.category_of(r) for r in collection.requests}
+    for category, order in catalog.DISPLAY_ORDER.items():
+        assert len(set(order)) == len(order), category
+        assert all(files.get(file) == category for file in order), category
+
+
+def test_a_file_left_out_of_the_display_order_still_shows_after_the_ordered_ones(monkeypatch):
+    collection = catalog.collection_load()
+    monkeypatch.setitem(catalog.DISPLAY_ORDER, "orders", ("orders/cancelorder.bru",))
+    orders = [e["name"] for e in catalog.endpoints_grouped(collection)["orders"]]
+    run_order = [r.name for r in collection.requests if r.folder == "orders" and r.name != "Cancel Order"]
+    assert orders == ["Cancel Order", *run_order]

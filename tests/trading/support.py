@@ -1,9 +1,14 @@
-"""Small helpers shared by the trading API tests (plain functions, not fixtures)."""
+"""Small helpers and fixtures shared by the trading API tests."""
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 
-from trading import market
+from trading import market, market_calendar
+
+# 2026-09-22, a Tuesday, 11:00 IST: inside every exchange's session.
+IN_SESSION_AT = datetime(2026, 9, 22, 11, 0, tzinfo=market_calendar.IST).timestamp()
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +41,21 @@ def freeze_market(monkeypatch, at: float) -> None:
     monkeypatch.setattr(market, "now", lambda: at)
 
 
+@pytest.fixture
+def market_in_session(monkeypatch, settings):
+    """A fixed market seed and the clock stopped at IN_SESSION_AT."""
+    settings.MARKET_SEED = 42
+    freeze_market(monkeypatch, IN_SESSION_AT)
+
+
+def ok(response) -> dict:
+    """The body of a 200 ``"status": "success"`` answer."""
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "success", body
+    return body
+
+
 def find_fall(symbol: str, exchange: str, after: float, *, field: str = "ask", by: float = 0.5) -> tuple[float, float]:
     """(start, later): the first start (hourly from ``after``) whose ``field`` falls by more
     than ``by`` within the next six hours, and that later moment (10 s resolution).
@@ -49,3 +69,22 @@ def find_fall(symbol: str, exchange: str, after: float, *, field: str = "ask", b
             if getattr(market.snapshot(symbol, exchange, start + step), field) < level - by:
                 return start, start + step
     raise AssertionError(f"{symbol} never fell by {by} in three days")
+
+
+def front_future(root: str = "NIFTY", exchange: str = "NFO") -> str:
+    """The nearest listed future of ``root`` today (derivative symbols roll with the date)."""
+    from trading import instrument_master
+
+    return min((row for row in instrument_master.front_futures(instrument_master.today())
+                if row.underlying == root and row.exchange == exchange), key=lambda row: row.expiry or 0).symbol
+
+
+def listed_option(root: str = "NIFTY", exchange: str = "NFO", option_type: str = "CE", offset: int = 0) -> str:
+    """A listed option of ``root``'s nearest expiry today, ``offset`` strikes above the
+    middle of its strike grid."""
+    from trading import instrument_master
+
+    master = instrument_master.master()
+    expiry = master.expiries[(exchange, root, "OPT")][0]
+    strikes = master.chains[(exchange, root, expiry)]
+    return instrument_master.option_symbol(root, expiry, strikes[len(strikes) // 2 + offset], option_type)

@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apikeys import services
-from trading import action_center
 from tests.support.openapi import assert_documented
+from trading import action_center
 from trading.models import Order, PendingOrder, Trade
 
 from .support import call, fast_password_hashing, order_body, place  # noqa: F401
@@ -179,13 +179,15 @@ def test_the_ttl_is_a_setting(anon, semi_auto_key, settings):
     assert row.expires_at - row.created_at == timedelta(seconds=60)
 
 
-def test_cancel_status_and_books_are_never_queued(anon, user, platform_key):
+def test_status_and_books_are_never_queued_and_cancel_is_refused_in_semi_auto(anon, user, platform_key):
     orderid = place(anon, platform_key, pricetype="LIMIT", price="1").json()["orderid"]  # auto: rests open
     services.platform_key_set_mode(user=user, mode="semi_auto")
     for endpoint in ("orderstatus", "orderbook", "tradebook", "positionbook", "funds"):
         assert call(anon, endpoint, platform_key, orderid=orderid).json()["status"] == "success"
-    assert call(anon, "cancelorder", platform_key, orderid=orderid).json() == {"status": "success", "orderid": orderid}
-    assert Order.objects.get().status == "cancelled"
+    refused = call(anon, "cancelorder", platform_key, orderid=orderid)
+    assert (refused.status_code, refused.json()) == (403, {"status": "error", "message": (
+        "Cancel order operation is not allowed in Semi-Auto mode. Please switch to Auto mode to cancel orders.")})
+    assert Order.objects.get().status == "open"
     assert not PendingOrder.objects.exists()
 
 
@@ -247,3 +249,14 @@ def test_the_page_script_is_served_locally(client):
     script = b"".join(response.streaming_content).decode()
     assert "/approve" in script or '"approve"' in script
     assert "Keyward.request" in script
+
+
+def test_a_jwt_request_with_a_junk_apikey_beside_it_is_served_by_the_jwt(api, semi_auto_key, queued):
+    response = api.get("/api/v1/pendingorders?apikey=junk")
+    assert response.status_code == 200, response.content
+    assert [o["pending_order_id"] for o in response.json()["data"]["orders"]] == [queued]
+
+
+def test_pendingorders_without_any_credentials_still_asks_for_the_key(anon):
+    response = anon.get("/api/v1/pendingorders")
+    assert response.status_code == 403 and response.json()["message"].startswith("Missing openalgo apikey")

@@ -44,3 +44,24 @@ def test_the_admin_cannot_add_or_edit_orders(operator, anon, platform_key):
     operator.post(f"/admin/trading/order/{order.pk}/change/", {"status": "cancelled"})
     order.refresh_from_db()
     assert order.status == "complete"
+
+
+def test_a_strategy_added_in_the_admin_keeps_its_webhook_id_out_of_messages_and_pages(operator, user):
+    """The webhook id is a credential: a Django message would park it in a cookie or the
+    session, so the admin says where its owner finds the URL instead."""
+    from trading.models import Strategy
+
+    answer = operator.post("/admin/trading/strategy/add/", {
+        "user": user.pk, "name": "breakout", "trading_mode": "LONG", "is_active": "on",
+        "created_at_0": "2026-12-04", "created_at_1": "10:00:00",
+        "symbols-TOTAL_FORMS": "0", "symbols-INITIAL_FORMS": "0",
+        "symbols-MIN_NUM_FORMS": "0", "symbols-MAX_NUM_FORMS": "1000",
+    }, follow=True)
+    assert answer.status_code == 200
+    strategy = Strategy.objects.get(name="breakout")
+    assert len(strategy.webhook_id) == 64
+    assert "strategies page" in answer.content.decode()
+    assert strategy.webhook_id not in answer.content.decode()
+    assert strategy.webhook_id not in str(answer.cookies) and strategy.webhook_id not in str(operator.cookies)
+    listing = operator.get("/admin/trading/strategy/").content.decode()
+    assert strategy.webhook_id not in listing and f"****{strategy.webhook_id[-4:]}" in listing

@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from apikeys import services
+from apikeys.models import PlatformApiKey
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -180,7 +181,8 @@ async def test_bad_subscriptions_get_error_codes(platform_key, message, code):
 
 async def test_unsubscribe_stops_that_symbol_and_unsubscribe_all_stops_everything(platform_key):
     communicator = await authed(platform_key)
-    await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": "SBIN", "exchange": "NSE"}, {"symbol": "INFY", "exchange": "NSE"}]})
+    await ask(communicator, {"action": "subscribe", "mode": 1,
+                             "symbols": [{"symbol": "SBIN", "exchange": "NSE"}, {"symbol": "INFY", "exchange": "NSE"}]})
     assert {t["symbol"] for t in await ticks(communicator, 6)} == {"SBIN", "INFY"}
     answer = await ask(communicator, {"action": "unsubscribe", "symbol": "SBIN", "exchange": "NSE", "mode": 1})
     assert answer["type"] == "unsubscribe" and answer["status"] == "success"
@@ -261,16 +263,17 @@ async def test_binary_frames_are_refused_politely():
 async def test_symbols_per_connection_limit(platform_key, settings):
     settings.WS_MAX_SYMBOLS_PER_CONNECTION = 3
     communicator = await authed(platform_key)
-    names = ["A1", "B2", "C3", "D4"]
+    names = ["SBIN", "INFY", "TCS", "ITC"]
     answer = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": n, "exchange": "NSE"} for n in names[:2]]})
     assert answer["status"] == "success"
     answer = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": n, "exchange": "NSE"} for n in names[2:]]})
     assert answer["status"] == "partial"
     assert answer["subscriptions"][1]["message"].startswith("Symbol limit reached")
     # Another mode of an already-subscribed symbol does not count as a new symbol.
-    answer = await ask(communicator, {"action": "subscribe", "mode": 2, "symbol": "A1", "exchange": "NSE"})
+    answer = await ask(communicator, {"action": "subscribe", "mode": 2, "symbol": "SBIN", "exchange": "NSE"})
     assert answer["status"] == "success"
-    too_many = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [{"symbol": f"S{i}", "exchange": "NSE"} for i in range(4)]})
+    too_many = await ask(communicator, {"action": "subscribe", "mode": 1,
+                                        "symbols": [{"symbol": n, "exchange": "NSE"} for n in ("WIPRO", "LT", "NTPC", "ONGC")]})
     assert too_many["code"] == "SYMBOL_LIMIT"
     await communicator.disconnect()
 
@@ -319,6 +322,27 @@ async def test_key_change_closes_that_keys_sockets_only(platform_key, user, othe
             break
     assert (await ask(theirs, {"action": "ping"}))["type"] == "pong"
     await theirs.disconnect()
+
+
+@pytest.mark.parametrize("change", ["deactivate", "delete the key row"])
+async def test_other_changes_reach_sockets_through_the_eviction_feed(platform_key, user, settings, change):
+    # No apikey.revoked message is sent for these: the eviction of the user's keys makes
+    # the sockets check theirs again.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    mine = await authed(platform_key)
+
+    def act() -> None:
+        if change == "deactivate":
+            user.is_active = False
+            user.save()
+        else:
+            PlatformApiKey.objects.filter(user=user).delete()
+
+    await sync_to_async(act)()
+    assert (await reply(mine, timeout=2))["code"] == "KEY_REVOKED"
+    while (output := await mine.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert output["code"] == 4403
 
 
 async def test_a_socket_opened_with_the_new_key_survives_the_regeneration_notice(user, platform_key):
@@ -439,3 +463,108 @@ async def test_from_a_shared_source_past_the_limit_a_good_key_still_authenticate
     assert (await ask(other, {"action": "authenticate", "apikey": platform_key}))["code"] == "RATE_LIMITED"
     for communicator in (shared, other):
         await communicator.disconnect()
+
+
+@pytest.mark.parametrize("timestamp", ["NaN", "Infinity", "1e999", "-1e999"])
+async def test_a_ping_with_a_non_finite_timestamp_gets_valid_json(timestamp):
+    communicator = await connect()
+    await communicator.send_to(text_data=f'{{"action": "ping", "timestamp": {timestamp}}}')
+    answer = json.loads(await communicator.receive_from(timeout=3), parse_constant=lambda name: pytest.fail(f"{name} sent"))
+    if answer.get("type") == "pong":  # 1e999 is valid JSON: a pong, without the timestamp it cannot echo
+        assert "client_timestamp" not in answer
+    else:  # NaN and Infinity are not JSON
+        assert answer["code"] == "INVALID_JSON"
+    assert (await ask(communicator, {"action": "ping", "timestamp": 5}))["client_timestamp"] == 5
+    await communicator.disconnect()
+
+
+async def test_authentication_trims_whitespace_around_the_key_as_http_does(platform_key):
+    communicator = await connect()
+    answer = await ask(communicator, {"action": "authenticate", "apikey": f"  {platform_key}\n"})
+    assert answer["status"] == "success"
+    await communicator.disconnect()
+
+
+async def test_a_revoke_during_authentication_never_leaves_a_live_socket(user, settings):
+    # Argon2 at a cost where verifying takes tens of milliseconds, so the revoke lands
+    # while the key is being checked, before or after the socket joins its group.
+    settings.ARGON2_TIME_COST, settings.ARGON2_MEMORY_COST = 2, 32 * 1024
+    outcomes = {"refused": 0, "closed": 0}
+    for attempt in range(50):
+        _, key = await sync_to_async(services.platform_key_regenerate)(user=user)
+        communicator = await connect()
+        await communicator.send_json_to({"action": "authenticate", "apikey": key})
+        await asyncio.sleep(0.03 if attempt % 2 else 0.03 * (attempt % 5) / 4)
+        await sync_to_async(services.platform_key_revoke)(user=user)
+        answer = await reply(communicator, timeout=5)
+        if answer["status"] == "error":
+            outcomes["refused"] += 1
+            assert (await ask(communicator, {"action": "subscribe_orders"}))["code"] == "NOT_AUTHENTICATED"
+            await communicator.disconnect()
+            continue
+        # Authenticated just before the revoke committed: the revocation must still close it.
+        output = await communicator.receive_output(timeout=2)
+        if output["type"] == "websocket.send":
+            assert json.loads(output["text"])["code"] == "KEY_REVOKED"
+            output = await communicator.receive_output(timeout=2)
+        assert output == {"type": "websocket.close", "code": 4403}
+        outcomes["closed"] += 1
+        await communicator.disconnect()
+    assert sum(outcomes.values()) == 50
+
+
+async def test_the_stream_accepts_every_exchange_and_symbol_the_rest_api_quotes(platform_key, anon):
+    # One instruments module (trading/instruments.py) and one instrument master for both transports.
+    from trading import instrument_master, instruments
+
+    listed = {}
+    for row in instrument_master.master().listings:
+        listed.setdefault(row.exchange, row.symbol)
+    assert set(listed) == set(instruments.EXCHANGES) - {"BCD", "MCX_INDEX"}
+    communicator = await authed(platform_key)
+    symbols = [{"symbol": f" {symbol.lower()} ", "exchange": exchange.lower()} for exchange, symbol in listed.items()]
+    answer = await ask(communicator, {"action": "subscribe", "symbols": symbols, "mode": 1})
+    assert answer["status"] == "success", answer
+    assert {(s["exchange"], s["symbol"]) for s in answer["subscriptions"]} == {(e, s) for e, s in listed.items()}
+    for exchange, symbol in listed.items():
+        quote = await sync_to_async(anon.post)(
+            "/api/v1/quotes", {"apikey": platform_key, "symbol": f" {symbol.lower()} ", "exchange": exchange.lower()},
+            format="json",
+        )
+        assert quote.status_code == 200, (exchange, quote.content)
+    await communicator.disconnect()
+
+
+async def test_the_stream_refuses_a_symbol_the_master_does_not_list(platform_key):
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, {"action": "subscribe", "mode": 1, "symbols": [
+        {"symbol": "SBIN", "exchange": "NSE"}, {"symbol": "TYPOSYMBL", "exchange": "NSE"},
+        {"symbol": "NIFTY01JAN20FUT", "exchange": "NFO"}]})
+    assert answer["status"] == "partial"
+    assert [(s["symbol"], s["status"], s.get("message")) for s in answer["subscriptions"]] == [
+        ("SBIN", "success", None), ("TYPOSYMBL", "error", "Symbol TYPOSYMBL not found on NSE"),
+        ("NIFTY01JAN20FUT", "error", "Symbol NIFTY01JAN20FUT not found on NFO")]
+    await communicator.disconnect()
+
+
+async def test_the_stream_quotes_listed_futures_and_options_from_their_underlying(platform_key):
+    from trading import instrument_master, market
+
+    master = instrument_master.master()
+    future = instrument_master.front_futures(instrument_master.today())[0]
+    expiry = master.expiries[("NFO", "NIFTY", "OPT")][0]
+    strikes = master.chains[("NFO", "NIFTY", expiry)]
+    option = instrument_master.option_symbol("NIFTY", expiry, strikes[len(strikes) // 2], "PE")
+    communicator = await authed(platform_key)
+    answer = await ask(communicator, {"action": "subscribe", "mode": 2, "symbols": [
+        {"symbol": future.symbol, "exchange": future.exchange}, {"symbol": option, "exchange": "NFO"}]})
+    assert answer["status"] == "success", answer
+    seen = {}
+    while len(seen) < 2:
+        for tick in await ticks(communicator, 1):
+            seen[tick["symbol"]] = tick
+    for symbol, tick in seen.items():
+        exchange = tick["exchange"]
+        assert tick["data"]["ltp"] == market.snapshot(symbol, exchange, at_ms=tick["data"]["timestamp"]).ltp
+        assert tick["data"]["ltp"] > 0
+    await communicator.disconnect()

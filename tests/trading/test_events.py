@@ -34,7 +34,7 @@ def received(channel: str, count: int, timeout: float = 2.0) -> list[dict]:
 def nothing_for(channel: str) -> bool:
     try:
         received(channel, 1, timeout=0.3)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     return False
 
@@ -78,3 +78,39 @@ def test_a_cancel_is_announced(anon, user, platform_key, django_capture_on_commi
         anon.post("/api/v1/cancelorder", {"apikey": platform_key, "orderid": orderid}, format="json")
     (cancelled,) = received(channel, 1)
     assert cancelled["data"]["event"] == "cancelled" and cancelled["data"]["order_status"] == "cancelled"
+
+
+def test_new_kinds_of_orders_are_announced(anon, user, platform_key, django_capture_on_commit_callbacks):
+    """Basket and split orders (one placed/filled pair per order), a modify, and a GTT's
+    life (placed, modified, cancelled) all reach subscribe_orders."""
+    from .support import call
+
+    channel = listen(user.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        call(anon, "basketorder", platform_key, strategy="T", orders=[
+            {"symbol": "SBIN", "exchange": "NSE", "action": "BUY", "quantity": "1"},
+            {"symbol": "TCS", "exchange": "NSE", "action": "BUY", "quantity": "1"}])
+    assert [m["data"]["event"] for m in received(channel, 4)] == ["placed", "filled", "placed", "filled"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call(anon, "splitorder", platform_key, strategy="T", symbol="ITC", exchange="NSE", action="BUY",
+             quantity="3", splitsize="2")
+    assert [m["data"]["quantity"] for m in received(channel, 4)] == [2, 2, 1, 1]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        orderid = place(anon, platform_key, pricetype="LIMIT", price="1").json()["orderid"]
+        call(anon, "modifyorder", platform_key, orderid=orderid, strategy="T", symbol="SBIN", exchange="NSE",
+             action="BUY", product="MIS", pricetype="LIMIT", price="2", quantity="3", disclosed_quantity="0",
+             trigger_price="0")
+    placed, modified = received(channel, 2)
+    assert (modified["data"]["event"], modified["data"]["quantity"], modified["data"]["price"]) == ("modified", 3, 2.0)
+
+    gtt = {"strategy": "T", "trigger_type": "SINGLE", "symbol": "SBIN", "exchange": "NSE", "action": "BUY",
+           "product": "CNC", "quantity": 1, "price": "1", "triggerprice_sl": "1"}
+    with django_capture_on_commit_callbacks(execute=True):
+        trigger_id = call(anon, "placegttorder", platform_key, **gtt).json()["trigger_id"]
+        call(anon, "modifygttorder", platform_key, trigger_id=trigger_id, **{**gtt, "quantity": 2})
+        call(anon, "cancelgttorder", platform_key, trigger_id=trigger_id)
+    events_seen = [(m["data"]["type"], m["data"]["event"]) for m in received(channel, 3)]
+    assert events_seen == [("gtt_update", "gtt_placed"), ("gtt_update", "gtt_modified"),
+                           ("gtt_update", "gtt_cancelled")]

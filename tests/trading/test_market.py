@@ -8,7 +8,7 @@ import math
 import pytest
 
 from tests.support.processes import run_python, strong_env
-from trading import market
+from trading import instruments, market
 
 AT = 1_790_000_000.0
 SEED = 7
@@ -72,7 +72,7 @@ def test_days_join_up_the_close_is_the_next_previous_close():
 def test_prices_stay_realistic_over_years():
     closes = [snap("RELIANCE", at=AT - k * DAY).prev_close for k in range(0, 3 * 365, 5)]
     assert all(1290 * 0.6 < c < 1290 * 1.6 for c in closes)
-    daily_moves = [abs(math.log(a / b)) for a, b in zip(closes[::1], closes[1:])]
+    daily_moves = [abs(math.log(a / b)) for a, b in zip(closes[::1], closes[1:], strict=False)]
     assert 0.001 < sum(daily_moves) / len(daily_moves) < 0.1
 
 
@@ -119,14 +119,14 @@ def test_options_are_worth_at_least_their_intrinsic_value_and_move_with_the_unde
     assert (snap(f"NIFTY29SEP26{strike}CE", "NFO", at=later).ltp > call.ltp) == up
 
 
-@pytest.mark.parametrize("levels", market.DEPTH_LEVELS)
+@pytest.mark.parametrize("levels", instruments.DEPTH_LEVELS)
 def test_depth_has_the_levels_asked_for_in_order(levels):
     book = market.depth("HDFCBANK", "NSE", levels=levels, at=AT, seed=SEED)
     bids, asks = book["bids"], book["asks"]
     assert len(bids) == len(asks) == levels
     assert bids[0]["price"] == book["bid"] and asks[0]["price"] == book["ask"]
-    assert all(a["price"] > b["price"] for a, b in zip(bids, bids[1:]))
-    assert all(b["price"] > a["price"] for a, b in zip(asks, asks[1:]))
+    assert all(a["price"] > b["price"] for a, b in zip(bids, bids[1:], strict=False))
+    assert all(b["price"] > a["price"] for a, b in zip(asks, asks[1:], strict=False))
     assert all(level["quantity"] > 0 and level["orders"] > 0 for level in bids + asks)
     assert book["totalbuyqty"] == sum(level["quantity"] for level in bids)
 

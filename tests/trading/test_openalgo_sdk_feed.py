@@ -11,7 +11,7 @@ from openalgo import api as OpenAlgoClient
 
 from tests.livesupport import start_keyward
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.own_services]
 
 RELIANCE = [{"exchange": "NSE", "symbol": "RELIANCE"}]
 INFY = [{"exchange": "NSE", "symbol": "INFY"}]

@@ -25,18 +25,39 @@ def test_an_order_mode_the_server_cannot_read_queues_the_order(anon, user, platf
     assert PendingOrder.objects.filter(user=user).count() == 1
 
 
-@pytest.mark.parametrize("mode", [None, "", "semi_auto", "unknown", 1, object()])
-def test_routing_executes_only_on_exactly_auto(user, mode):
-    request = broker.OrderRequest(strategy="t", symbol="SBIN", exchange="NSE", action="BUY", quantity=1)
-    placement = orders.order_place(user=user, order_mode=mode, request=request)
+def _request() -> broker.OrderRequest:
+    return broker.OrderRequest(strategy="t", symbol="SBIN", exchange="NSE", action="BUY", quantity=1)
+
+
+@pytest.mark.parametrize("mode", ["", "semi_auto", "unknown", "Auto"])
+def test_routing_executes_only_on_exactly_auto(user, platform_key, mode):
+    row = PlatformApiKey.objects.get(user=user)
+    PlatformApiKey.objects.filter(pk=row.pk).update(order_mode=mode)
+    placement = orders.order_place(user=user, key_id=row.pk, request=_request())
     assert placement.order is None and placement.pending_order is not None
     assert not Order.objects.exists()
 
 
-def test_routing_executes_on_auto(user):
-    request = broker.OrderRequest(strategy="t", symbol="SBIN", exchange="NSE", action="BUY", quantity=1)
-    placement = orders.order_place(user=user, order_mode="auto", request=request)
+def test_routing_executes_on_auto(user, platform_key):
+    row = PlatformApiKey.objects.get(user=user)
+    placement = orders.order_place(user=user, key_id=row.pk, request=_request())
     assert placement.pending_order is None and placement.order.status == "complete"
+
+
+def test_no_key_or_another_users_key_queues(user, make_user):
+    other_row, _ = services.platform_key_regenerate(user=make_user())
+    for key_id in (None, other_row.pk, 10**9):
+        placement = orders.order_place(user=user, key_id=key_id, request=_request())
+        assert placement.order is None and placement.pending_order is not None
+    assert not Order.objects.exists()
+
+
+def test_a_mode_changed_behind_the_cache_still_queues_the_next_order(anon, user, platform_key):
+    # The key check answers from its cache; the order reads the mode itself. An update
+    # that evicts nothing (raw SQL, a bulk update) must still decide the next order.
+    assert "orderid" in place(anon, platform_key).json()
+    PlatformApiKey.objects.filter(user=user).update(order_mode="semi_auto")
+    assert "pending_order_id" in place(anon, platform_key).json()
 
 
 def test_the_mode_is_read_on_every_order(anon, user, platform_key):

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import uuid
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -18,26 +16,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.livesupport import start_keyward
+from tests.trading.redis_support import redis_answers
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.own_services]
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 PASSWORD = "two-processes-pass-1"
 
 
-def _redis_answers(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    if not _redis_answers(REDIS_URL):
+    if not redis_answers(REDIS_URL):
         pytest.skip(f"no Redis answering at {REDIS_URL}")
     shared = tmp_path_factory.mktemp("cluster")
     run = uuid.uuid4().hex[:12]  # this run's own cache and channel names in a shared Redis

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.support.openapi import assert_documented
-from trading import market
+from trading import instruments
 
 from .support import fast_password_hashing, order_body  # noqa: F401
 
@@ -137,7 +136,8 @@ def test_placeorder_rejects_bad_fields_naming_them(anon, platform_key, fields, f
     [
         {"quantity": 7, "price": 0},
         {"quantity": "7.0"},
-        {"action": "sell", "exchange": "nse", "pricetype": "market", "product": "cnc"},
+        {"action": "buy", "exchange": "nse", "pricetype": "market", "product": "cnc"},
+        {"action": "sell", "exchange": "nse", "pricetype": "market", "product": "nrml"},
         {"pricetype": "LIMIT", "price": 1, "trigger_price": "0"},
         {"pricetype": "LIMIT", "price": "1.00001"},
         {"pricetype": "LIMIT", "price": 0.30000000000000004},
@@ -229,4 +229,4 @@ def test_the_schema_documents_json_bodies_and_the_symbol_rule():
                 assert "*/*" not in operation["requestBody"]["content"], (method, path)
     for name in ("PlaceOrderInputRequest", "SymbolInputRequest"):
         symbol = schema["components"]["schemas"][name]["properties"]["symbol"]
-        assert symbol["pattern"] == market.SYMBOL_PATTERN.pattern and symbol["maxLength"] == 50
+        assert symbol["pattern"] == instruments.SYMBOL_PATTERN.pattern and symbol["maxLength"] == 50

@@ -1,4 +1,4 @@
-"""The sandbox trading endpoints over HTTP, in OpenAlgo's shapes (SPEC §3)."""
+"""The sandbox trading endpoints over HTTP, in OpenAlgo's shapes (docs/api/trading.md)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -93,7 +93,7 @@ def test_trades_positions_and_funds_follow_the_fills(anon, platform_key, setting
     }]
 
     funds = call(anon, "funds", platform_key).json()["data"]
-    utilised = Decimal(str(snap.ask)) * 6
+    utilised = (Decimal(str(snap.ask)) * 6 / 5).quantize(Decimal("0.0001"))  # MIS equity: 5x leverage
     assert funds == {
         "availablecash": f"{Decimal(100_000) + realized - utilised:.2f}", "collateral": "0.00",
         "m2mrealized": f"{realized:.2f}", "m2munrealized": f"{unrealized:.2f}", "utiliseddebits": f"{utilised:.2f}",
@@ -187,7 +187,7 @@ def test_quotes_answer_openalgos_fields(anon, platform_key):
     response = call(anon, "quotes", platform_key, symbol="reliance", exchange="NSE")
     assert response.status_code == 200
     data = response.json()["data"]
-    assert set(data) == {"open", "high", "low", "ltp", "ask", "bid", "prev_close", "volume"}
+    assert set(data) == {"open", "high", "low", "ltp", "ask", "bid", "prev_close", "volume", "oi"}
     snap = market.snapshot("RELIANCE", "NSE")
     assert data["ltp"] == snap.ltp and data["bid"] <= data["ltp"] <= data["ask"]
     assert data["low"] <= data["ltp"] <= data["high"]
@@ -205,9 +205,12 @@ def test_depth_answers_five_levels_a_side(anon, platform_key):
     assert set(data["bids"][0]) == {"price", "quantity"}
 
 
-def test_any_well_formed_symbol_gets_a_quote(anon, platform_key):
-    data = call(anon, "quotes", platform_key, symbol="MYOWNCO", exchange="NSE").json()["data"]
-    assert data["ltp"] > 0
+def test_a_symbol_the_master_does_not_list_gets_no_quote(anon, platform_key):
+    response = call(anon, "quotes", platform_key, symbol="MYOWNCO", exchange="NSE")
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "message": (
+        "Symbol 'MYOWNCO' not found for exchange 'NSE'. Please verify the symbol name and ensure master "
+        "contracts are downloaded.")}
 
 
 def test_read_endpoints_also_answer_get_with_query_parameters(anon, platform_key):

@@ -1,4 +1,5 @@
-"""Create a first superuser when there is none, printing its generated password once."""
+"""Create a first superuser when there is none, printing its generated password once;
+when there is one, say so and how to reset its password."""
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, **options):
         User = get_user_model()
-        if User.objects.filter(is_superuser=True).exists():
+        existing = list(
+            User.objects.filter(is_superuser=True).order_by("pk").values_list(User.USERNAME_FIELD, flat=True)[:4]
+        )
+        if existing:
+            self.stdout.write(_exists_message(existing))
             return
         username = _free_username(User, username)
         password = secrets.token_urlsafe(18)
@@ -22,7 +27,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING(
                 f"Created superuser '{username}' with password: {password}\n"
-                "Store it now; it is not shown again (change it in /admin/)."
+                "Store it now; it is not shown again (change it in /admin/, or reset it with "
+                f"`.venv/bin/python manage.py changepassword {username}`)."
             )
         )
 
@@ -36,3 +42,12 @@ def _free_username(User, wanted: str) -> str:
         n += 1
         candidate = f"{wanted}{n}"
     return candidate
+
+
+def _exists_message(usernames: list[str]) -> str:
+    named = ", ".join(f"'{name}'" for name in usernames[:3]) + (" and others" if len(usernames) > 3 else "")
+    noun = "account exists" if len(usernames) == 1 else "accounts exist"
+    return (
+        f"Admin {noun}: {named} (no new one created). Forgotten password? "
+        f"`.venv/bin/python manage.py changepassword {usernames[0]}`"
+    )

@@ -4,19 +4,21 @@ Works in primary-key batches, each in its own transaction, and skips tokens the 
 key already opens, so an interrupted run can simply be started again. A token that no
 configured key opens stops the run with the error naming FERNET_KEYS and is left as is.
 """
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apikeys import crypto
-from apikeys.fields import Ciphertext, EncryptedTextField
+from apikeys.fields import Ciphertext
+from apikeys.models import PlatformApiKey, ServiceApiKey
+
+# Every encrypted column (fields.EncryptedTextField) of the project; tests/apikeys/test_rotation.py
+# checks this list against the models.
+ENCRYPTED_COLUMNS = {PlatformApiKey: ("key_encrypted",), ServiceApiKey: ("key_encrypted",)}
 
 
 def encrypted_fields():
-    for model in apps.get_models():
-        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-        if fields:
-            yield model, fields
+    for model, names in ENCRYPTED_COLUMNS.items():
+        yield model, [getattr(model, name).field for name in names]
 
 
 class Command(BaseCommand):
@@ -27,12 +29,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size, **options):
         for model, fields in encrypted_fields():
-            label = model._meta.label
-            total = model._default_manager.count()
+            label = f"apikeys.{model.__name__}"
+            total = model.objects.count()
             done = rotated = 0
             last_pk = None
             while True:
-                batch = model._default_manager.order_by("pk")
+                batch = model.objects.order_by("pk")
                 if last_pk is not None:
                     batch = batch.filter(pk__gt=last_pk)
                 batch = list(batch.only("pk", *[f.name for f in fields])[:batch_size])
@@ -57,13 +59,13 @@ class Command(BaseCommand):
             try:
                 changes[field.attname] = crypto.reencrypt(token)
             except crypto.UndecryptableSecret as exc:
-                raise CommandError(f"{model._meta.label} row {row.pk}: {exc}") from None
+                raise CommandError(f"apikeys.{model.__name__} row {row.pk}: {exc}") from None
             seen[field.attname] = Ciphertext(token)
         if not changes:
             return 0
         # Write the new tokens as-is (Ciphertext: already encrypted, not plaintext), and
         # only where the row still holds the tokens read above: a key regenerated since
         # then is already under the first key and must not get the old secret back.
-        return model._default_manager.filter(pk=row.pk, **seen).update(
+        return model.objects.filter(pk=row.pk, **seen).update(
             **{name: Ciphertext(token) for name, token in changes.items()}
         )

@@ -1,0 +1,35 @@
+"""URLs for tests/config/test_error_answers.py: the project's URLconf (and its error
+handlers) plus views that crash, under each prefix whose errors have their own shape."""
+from django.urls import path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.urls import handler400, handler403, handler404, handler500
+from config.urls import urlpatterns as project_urlpatterns
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
+
+
+def crash(request):
+    raise RuntimeError("boom with a secret-looking value sk-should-not-show")
+
+
+class CrashingApiView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def get(self, request):
+        raise RuntimeError("boom inside DRF")
+
+    def post(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [
+    path("api/v1/test-crash", crash),
+    path("api/v1/test-crash-drf", CrashingApiView.as_view()),
+    path("api/test-crash", crash),
+    path("playground/test-crash", crash),
+    path("test-crash", crash),
+    *project_urlpatterns,
+]
