@@ -33,7 +33,8 @@ def test_the_pages_render_and_the_browser_blocks_nothing(signed_in, keyward_serv
     assert page.evaluate("typeof window.jQuery") == "function"  # its scripts ran
 
     page.goto(f"{keyward_server.url}/playground/")
-    expect(page.locator("#send")).to_be_visible(timeout=TIMEOUT)
+    # Its module script has run (the tabs answer clicks) once it marks the page ready.
+    expect(page.locator("#playground")).to_have_attribute("data-ready", "true", timeout=TIMEOUT)
     page.click("#view-ws")
     page.click("#ws-connect")
     expect(page.locator("#ws-state")).to_have_text("open", timeout=TIMEOUT)  # connect-src admits our ws:
