@@ -1,9 +1,9 @@
 """Errors no view answered: Django's handler400/403/404/500 and the CSRF failure view.
 
-Clients of /api/ and /playground/ read JSON, so there every such error is JSON: under
-/api/v1/ (and for an unknown path anywhere under /api/) OpenAlgo's ``{"status": "error",
-"message": ...}`` (the trading API's shape, which OpenAlgo's SDKs read), elsewhere DRF's
-``{"detail": ...}``. Every other path
+Clients of /api/, /playground/ and the strategy webhooks read JSON, so there every such
+error is JSON: under /api/v1/ and the webhooks (and for an unknown path anywhere under
+/api/) OpenAlgo's ``{"status": "error", "message": ...}`` (the trading API's shape, which
+OpenAlgo's SDKs read), elsewhere DRF's ``{"detail": ...}``. Every other path
 gets the site's own page (templates/400.html, 403.html, 404.html, 500.html).
 Nothing the client sent is repeated back: a path may hold a key.
 """
@@ -14,8 +14,9 @@ from django.views import defaults
 from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework.renderers import JSONRenderer
 
-OPENALGO_PREFIX = "/api/v1/"
-JSON_PREFIXES = ("/api/", "/playground/")
+# Where OpenAlgo's shape answers: its API and the TradingView / ChartInk webhook URLs.
+OPENALGO_PREFIXES = ("/api/v1/", "/strategy/webhook/", "/chartink/webhook/")
+JSON_PREFIXES = ("/api/", "/playground/", *OPENALGO_PREFIXES[1:])
 
 # status → (OpenAlgo message, DRF detail)
 MESSAGES = {
@@ -30,22 +31,25 @@ def _under(path: str, prefix: str) -> bool:
     return path.startswith(prefix) or path == prefix.rstrip("/")
 
 
-def json_error_body(path: str, *, message: str, detail: str, openalgo_prefix: str = OPENALGO_PREFIX) -> dict | None:
-    """The JSON body of an error at ``path`` (``message`` under ``openalgo_prefix``,
+def json_error_body(
+    path: str, *, message: str, detail: str, openalgo_prefixes: tuple[str, ...] = OPENALGO_PREFIXES
+) -> dict | None:
+    """The JSON body of an error at ``path`` (``message`` under ``openalgo_prefixes``,
     ``detail`` elsewhere), or None where an HTML page answers."""
     if not any(_under(path, prefix) for prefix in JSON_PREFIXES):
         return None
-    if _under(path, openalgo_prefix):
+    if any(_under(path, prefix) for prefix in openalgo_prefixes):
         return {"status": "error", "message": message}
     return {"detail": detail}
 
 
 def _json(
-    request: HttpRequest, status: int, *, message: str | None = None, openalgo_prefix: str = OPENALGO_PREFIX
+    request: HttpRequest, status: int, *, message: str | None = None,
+    openalgo_prefixes: tuple[str, ...] = OPENALGO_PREFIXES,
 ) -> JsonResponse | None:
     openalgo, detail = MESSAGES[status]
     body = json_error_body(
-        request.path_info, message=message or openalgo, detail=message or detail, openalgo_prefix=openalgo_prefix
+        request.path_info, message=message or openalgo, detail=message or detail, openalgo_prefixes=openalgo_prefixes
     )
     return None if body is None else JsonResponse(body, status=status)
 
@@ -61,7 +65,7 @@ def permission_denied(request, exception):
 def page_not_found(request, exception):
     # Any unknown path under /api/ is OpenAlgo's 404 (a client that got the version or
     # the prefix wrong reads "message" like every other OpenAlgo error).
-    return _json(request, 404, openalgo_prefix="/api/") or defaults.page_not_found(request, exception)
+    return _json(request, 404, openalgo_prefixes=("/api/", *OPENALGO_PREFIXES)) or defaults.page_not_found(request, exception)
 
 
 def server_error(request):

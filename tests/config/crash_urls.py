@@ -30,6 +30,8 @@ urlpatterns = [
     path("api/v1/test-crash-drf", CrashingApiView.as_view()),
     path("api/test-crash", crash),
     path("playground/test-crash", crash),
+    path("strategy/webhook/test-crash", crash),
+    path("chartink/webhook/test-crash", crash),
     path("test-crash", crash),
     *project_urlpatterns,
 ]

@@ -112,6 +112,8 @@ def crashing(settings):
     ("/api/v1/test-crash-drf", {"status": "error", "message": "Internal server error: the request failed on the server"}),
     ("/api/test-crash", {"detail": "A server error occurred."}),
     ("/playground/test-crash", {"detail": "A server error occurred."}),
+    ("/strategy/webhook/test-crash", {"status": "error", "message": "Internal server error: the request failed on the server"}),
+    ("/chartink/webhook/test-crash", {"status": "error", "message": "Internal server error: the request failed on the server"}),
 ])
 def test_a_crash_under_api_or_playground_is_a_json_500(crashing, path, expected, caplog):
     response = crashing.get(path)
