@@ -9,6 +9,7 @@ Center's approval: the same code executes exactly what was queued.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,10 +26,13 @@ Answer = tuple[dict, int]
 
 
 def jsonable(data: dict) -> dict:
-    """Validated data as JSON (Decimals as strings), as the Action Center stores it."""
+    """Validated data as JSON (Decimals as strings, dates as ISO dates), as the Action
+    Center stores it and an idempotency fingerprint reads it."""
     def convert(value):
         if isinstance(value, Decimal):
             return str(value)
+        if isinstance(value, date):
+            return value.isoformat()
         if isinstance(value, list):
             return [convert(v) for v in value]
         if isinstance(value, dict):

@@ -152,6 +152,20 @@ def test_optionsorder_places_the_resolved_contract(anon, platform_key):
     assert body["offset"] == "ITM1" and body["underlying"] == "NIFTY" and body["option_type"] == "PE"
 
 
+def test_option_orders_naming_an_expiry_can_be_retried_with_an_idempotency_key(anon, platform_key):
+    expiry = instrument_master.expiry_code(instrument_master.master().expiries[("NFO", "NIFTY", "OPT")][0])
+    single = {"apikey": platform_key, "strategy": "T", "underlying": "NIFTY", "exchange": "NSE_INDEX",
+              "expiry_date": expiry, "offset": "ATM", "option_type": "CE", "action": "BUY", "quantity": "75"}
+    multi = {"apikey": platform_key, "strategy": "T", "underlying": "NIFTY", "exchange": "NSE_INDEX",
+             "legs": [{"offset": "ATM", "option_type": "PE", "action": "BUY", "quantity": 75, "expiry_date": expiry}]}
+    for endpoint, body in (("optionsorder", single), ("optionsmultiorder", multi)):
+        first = anon.post(f"/api/v1/{endpoint}", body, format="json", HTTP_IDEMPOTENCY_KEY=f"{endpoint}-1")
+        again = anon.post(f"/api/v1/{endpoint}", body, format="json", HTTP_IDEMPOTENCY_KEY=f"{endpoint}-1")
+        assert first.status_code == 200 and first.json()["status"] == "success", first.content
+        assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 2
+
+
 def test_optionsmultiorder_places_buy_legs_first_and_reports_every_leg(anon, platform_key):
     body = ok(call(anon, "optionsmultiorder", platform_key, strategy="T", underlying="NIFTY", exchange="NSE_INDEX",
                    legs=[{"offset": "ATM", "option_type": "CE", "action": "SELL", "quantity": 75},
