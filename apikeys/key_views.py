@@ -22,6 +22,7 @@ from apikeys.conf import app_settings
 from apikeys.models import PlatformApiKey
 
 _KEY_ID = re.compile(r"[0-9]{1,18}")
+_DAYS = re.compile(r"[0-9]{1,3}")  # ASCII digits only: str.isdigit also takes "²"
 _KEY_ID_PARAM = OpenApiParameter("key_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Id of one of your keys")
 _TAGS = ["platform keys"]
 _NOT_FOUND = OpenApiResponse(serializers.DetailError, description="No such key of yours")
@@ -40,14 +41,6 @@ def _parsed(serializer_class, request, **kwargs) -> dict:
     incoming = serializer_class(data=data, **kwargs)
     incoming.is_valid(raise_exception=True)
     return dict(incoming.validated_data)
-
-
-class KeyRefused(ValidationError):
-    """A refused operation as ``{"detail": message}`` with the service's status."""
-
-    def __init__(self, refused: services.KeyOperationRefused) -> None:
-        super().__init__({"detail": refused.message})
-        self.status_code = refused.status_code
 
 
 class NoStore(APIView):
@@ -79,10 +72,7 @@ class PlatformKeyListView(NoStore):
     )
     def post(self, request):
         data = _parsed(serializers.PlatformKeyCreateInput, request)
-        try:
-            row, plaintext = services.key_create(user=request.user, actor=actor_of(request), **data)
-        except services.KeyOperationRefused as refused:
-            raise KeyRefused(refused) from None
+        row, plaintext = services.key_create(user=request.user, actor=actor_of(request), **data)
         return Response({**key_shapes.detail(row), "api_key": plaintext}, status=status.HTTP_201_CREATED)
 
 
@@ -103,10 +93,7 @@ class PlatformKeyDetailView(NoStore):
     def patch(self, request, key_id: str):
         row = self.own_key(request, key_id)
         changes = _parsed(serializers.PlatformKeySettingsInput, request, partial=True)
-        try:
-            row = services.key_update(key=row, changes=changes, actor=actor_of(request))
-        except services.KeyOperationRefused as refused:
-            raise KeyRefused(refused) from None
+        row = services.key_update(key=row, changes=changes, actor=actor_of(request))
         return Response(key_shapes.detail(row))
 
     @extend_schema(
@@ -130,10 +117,7 @@ class PlatformKeyRollView(NoStore):
     def post(self, request, key_id: str):
         row = self.own_key(request, key_id)
         grace = _parsed(serializers.PlatformKeyRollInput, request)["grace_seconds"]
-        try:
-            row, plaintext = services.key_roll(key=row, grace_seconds=grace, actor=actor_of(request))
-        except services.KeyOperationRefused as refused:
-            raise KeyRefused(refused) from None
+        row, plaintext = services.key_roll(key=row, grace_seconds=grace, actor=actor_of(request))
         return Response({**key_shapes.detail(row), "api_key": plaintext})
 
 
@@ -162,6 +146,6 @@ class PlatformKeyUsageView(NoStore):
     def get(self, request, key_id: str):
         row = self.own_key(request, key_id)
         raw = request.query_params.get("days", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        if not _DAYS.fullmatch(raw) or not 1 <= int(raw) <= 366:
             raise ValidationError({"days": ["A whole number from 1 to 366."]})
         return Response(usage.report(row, days=int(raw)))

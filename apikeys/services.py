@@ -185,7 +185,9 @@ def key_update(*, key: PlatformApiKey, changes: dict, actor: Actor = Actor()) ->
     with transaction.atomic():
         row = PlatformApiKey.objects.select_for_update().get(pk=key.pk)
         cleaned = clean_changes(changes, primary=row.is_primary)
-        if row.revoked_at is not None and not row.has_key:
+        # The primary key's settings (its order mode) outlive a revoke: regenerating it
+        # gives the same row a new secret.
+        if row.is_revoked and not row.is_primary:
             raise KeyRevoked("This key is revoked")
         changed = {f: v for f, v in cleaned.items() if getattr(row, f) != v}
         if not changed:

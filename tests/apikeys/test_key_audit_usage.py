@@ -127,7 +127,7 @@ def test_flushes_add_up(api, anon):
     assert api.get(f"/api/v1/platform-keys/{key['id']}/usage").json()["by_group"] == {"other": 3}
 
 
-@pytest.mark.parametrize("days", ["0", "367", "x", "-1"])
+@pytest.mark.parametrize("days", ["0", "367", "x", "-1", "²", "٣٠", "3" * 5000, "030 "])
 def test_a_bad_days_is_a_400(api, days):
     key = create(api)
     answer = api.get(f"/api/v1/platform-keys/{key['id']}/usage?days={days}")

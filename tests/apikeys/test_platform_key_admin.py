@@ -144,3 +144,20 @@ def test_a_revoked_key_is_refused_politely_by_the_form_and_skipped_by_actions(op
     assert listed.status_code == 200 and b"for 0 key(s)" in listed.content
     row.refresh_from_db()
     assert row.name == "gone" and row.order_mode == "auto"
+
+
+def test_a_revoked_primary_key_keeps_taking_an_order_mode_for_its_next_secret(operator, user, platform_key):
+    from apikeys import services
+
+    row = PlatformApiKey.objects.get(user=user, is_primary=True)
+    services.key_revoke(key=row)
+    listed = operator.post("/admin/apikeys/platformapikey/", {"action": "set_mode_semi_auto", "_selected_action": [row.pk]},
+                           follow=True)
+    assert listed.status_code == 200 and b"for 1 key(s)" in listed.content
+    url = f"/admin/apikeys/platformapikey/{row.pk}/change/"
+    saved = operator.post(url, {"name": row.name, "order_mode": "auto", "scopes": row.scopes, "expires_at_0": "",
+                                "expires_at_1": "", "allowed_ips": "", "rate_limit": "",
+                                "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    assert saved.status_code == 302, saved.content.decode()[-2000:]
+    row.refresh_from_db()
+    assert row.order_mode == "auto" and not row.has_key

@@ -50,6 +50,15 @@ def test_revoke_stops_the_key_at_once_and_keeps_the_order_mode(api):
     assert api.delete("/api/v1/apikey/").status_code == 204  # idempotent: still no key
 
 
+def test_the_order_mode_can_be_chosen_while_the_key_is_revoked_and_the_next_key_has_it(api):
+    api.post("/api/v1/apikey/")
+    api.delete("/api/v1/apikey/")
+    changed = api.post("/api/v1/apikey/mode/", {"mode": "semi_auto"}, format="json")
+    assert changed.status_code == 200 and changed.json()["mode"] == "semi_auto"
+    key = api.post("/api/v1/apikey/").json()["api_key"]
+    assert verification.verify(key).order_mode == "semi_auto"
+
+
 def test_answers_that_can_hold_the_key_are_never_cached(api):
     for response in (api.post("/api/v1/apikey/"), api.get("/api/v1/apikey/"), api.delete("/api/v1/apikey/")):
         assert response["Cache-Control"] == "no-store"
