@@ -3,6 +3,7 @@ fields and rules, messages in its words), and their response shapes for the sche
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 from rest_framework import serializers
@@ -124,6 +125,26 @@ class _UnderlyingInput(serializers.Serializer):
     strike_int = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100_000)
 
 
+class FiniteFloatField(serializers.FloatField):
+    """A float that is a number: "NaN" passes FloatField and every min/max check (NaN
+    compares false), then breaks the JSON answer."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+def _interest_rate() -> FiniteFloatField:
+    return FiniteFloatField(required=False, allow_null=True, min_value=0, max_value=100)
+
+
+def _expiry_time() -> serializers.RegexField:
+    return serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", required=False, error_messages={
+        "invalid": "expiry_time must be HH:MM (e.g. 15:30)."})
+
+
 class OptionSymbolInput(_UnderlyingInput):
     strategy = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
     offset = OffsetField()
@@ -133,7 +154,7 @@ class OptionSymbolInput(_UnderlyingInput):
 class OptionChainInput(_UnderlyingInput):
     strike_count = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100)
     with_greeks = serializers.BooleanField(required=False, default=False)
-    interest_rate = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100)
+    interest_rate = _interest_rate()
 
 
 class SyntheticFutureInput(_UnderlyingInput):
@@ -143,12 +164,11 @@ class SyntheticFutureInput(_UnderlyingInput):
 class OptionGreeksInput(serializers.Serializer):
     symbol = s.SymbolField()
     exchange = s._exchange_field(FNO_EXCHANGES)
-    interest_rate = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100)
-    forward_price = serializers.FloatField(required=False, allow_null=True, min_value=0.0001, max_value=1e9)
+    interest_rate = _interest_rate()
+    forward_price = FiniteFloatField(required=False, allow_null=True, min_value=0.0001, max_value=1e9)
     underlying_symbol = s.SymbolField(required=False)
     underlying_exchange = s._exchange_field(instruments.EXCHANGES)
-    expiry_time = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", required=False, error_messages={
-        "invalid": "expiry_time must be HH:MM (e.g. 15:30)."})
+    expiry_time = _expiry_time()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,9 +192,8 @@ class MultiOptionGreeksInput(serializers.Serializer):
         error_messages={"empty": "Symbols must contain at least one symbol.",
                         "max_length": f"At most {MAX_MULTIGREEKS} symbols per request."},
     )
-    interest_rate = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=100)
-    expiry_time = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", required=False, error_messages={
-        "invalid": "expiry_time must be HH:MM (e.g. 15:30)."})
+    interest_rate = _interest_rate()
+    expiry_time = _expiry_time()
 
 
 def _quantity(label: str = "Quantity") -> serializers.IntegerField:

@@ -50,7 +50,10 @@ def underlying_resolve(underlying: str, exchange: str, expiry: date | None, *, a
     embedded = _EMBEDDED_EXPIRY.match(underlying)
     if embedded:
         root = embedded["root"]
-        expiry = expiry or _code_date(embedded["code"])
+        try:
+            expiry = expiry or _code_date(embedded["code"])
+        except ValueError:  # shaped like a future's name, but no date (NIFTY31FEB26FUT)
+            raise NotFound(instrument_master.not_found_message(underlying, exchange)) from None
         quote_exchange = options_exchange
     elif exchange in ("NFO", "BFO"):
         spot = next((row for row in master.listings if row.symbol == root and row.instrumenttype in ("INDEX", "EQ")
