@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from apikeys.models import OrderMode, PlatformApiKey
 from trading import action_center, broker
@@ -44,10 +45,12 @@ def order_place(*, user: AbstractBaseUser, key_id: int | None, request: broker.O
 
 
 def current_order_mode(*, user: AbstractBaseUser, key_id: int | None) -> str | None:
-    """The key's order mode, or None (queue) when there is no such key of this user."""
+    """The key's order mode, or None (queue) when this user has no such key that works now:
+    a webhook strategy's key may have been revoked or have expired since it was chosen."""
     if key_id is None:
         return None
-    return PlatformApiKey.objects.filter(pk=key_id, user=user).values_list("order_mode", flat=True).first()
+    return (PlatformApiKey.objects.usable().filter(pk=key_id, user=user)
+            .exclude(expires_at__lte=timezone.now()).values_list("order_mode", flat=True).first())
 
 
 @dataclass(frozen=True)

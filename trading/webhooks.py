@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from trading import instruments, orders
+from trading import instruments, order_kinds, orders
 from trading.errors import NotFound, TradingError
 from trading.models import Strategy, StrategySymbol, TradingMode
+from trading.order_serializers import SmartOrderInput
+from trading.serializers import PlaceOrderInput
 
 
 def new_webhook_id() -> str:
@@ -40,22 +42,34 @@ def strategy_create(*, user: AbstractBaseUser, name: str, symbols: list[dict] | 
     return strategy
 
 
-def _plan(strategy: Strategy, action: str, position_size: int, mapping) -> tuple[str, dict]:
-    common = {"strategy": strategy.name, "symbol": mapping.symbol, "exchange": mapping.exchange,
-              "product": mapping.product, "action": action, "pricetype": "MARKET", "price": "0",
-              "trigger_price": "0", "disclosed_quantity": 0}
+# The input rules of the API call each webhook order becomes: a webhook order is checked as
+# strictly as the same order sent to /api/v1/ (quantity bounds, a listed symbol...).
+_ORDER_INPUTS = {"placeorder": PlaceOrderInput, "placesmartorder": SmartOrderInput}
+
+
+def _order(strategy: Strategy, mapping: StrategySymbol, api_type: str, action: str, **fields) -> tuple[str, dict]:
+    """A MARKET order of ``api_type`` for ``mapping``, validated by that endpoint's rules."""
+    checked = _ORDER_INPUTS[api_type](data={
+        "strategy": strategy.name, "symbol": mapping.symbol, "exchange": mapping.exchange,
+        "product": mapping.product, "action": action, "pricetype": "MARKET", **fields,
+    })
+    checked.is_valid(raise_exception=True)
+    return api_type, order_kinds.jsonable(checked.validated_data)
+
+
+def _plan(strategy: Strategy, action: str, position_size: int, mapping: StrategySymbol) -> tuple[str, dict]:
     if strategy.trading_mode == TradingMode.BOTH:
         if action == "BUY" and position_size < 0:
             raise TradingError("For BUY orders in BOTH mode, position_size must be >= 0")
         if action == "SELL" and position_size > 0:
             raise TradingError("For SELL orders in BOTH mode, position_size must be <= 0")
         quantity = 0 if position_size == 0 else mapping.quantity
-        return "placesmartorder", {**common, "quantity": quantity, "position_size": position_size}
+        return _order(strategy, mapping, "placesmartorder", action, quantity=quantity, position_size=position_size)
     exit_action = "SELL" if strategy.trading_mode == TradingMode.LONG else "BUY"
     if action == exit_action:
-        return "placesmartorder", {**common, "quantity": 0, "position_size": 0}
+        return _order(strategy, mapping, "placesmartorder", action, quantity=0, position_size=0)
     quantity = abs(position_size) if position_size else mapping.quantity
-    return "placeorder", {**common, "quantity": quantity}
+    return _order(strategy, mapping, "placeorder", action, quantity=quantity)
 
 
 def _strategy(webhook_id: str) -> Strategy:
@@ -123,18 +137,16 @@ def chartink_handle(*, webhook_id: str, data: dict) -> ScanResult:
     if not mappings:
         raise TradingError("No symbol mappings configured")
     result = ScanResult()
+    planned = []  # every order checked before any is placed: a bad mapping places nothing
     for symbol in dict.fromkeys(symbols):  # each stock once, in the scan's order
         mapping = mappings.get(symbol)
         if mapping is None:
             result.skipped.append(symbol)
-            continue
-        common = {"strategy": strategy.name, "symbol": mapping.symbol, "exchange": mapping.exchange,
-                  "product": mapping.product, "action": action, "pricetype": "MARKET", "price": "0",
-                  "trigger_price": "0", "disclosed_quantity": 0}
-        if entry:
-            api_type, order = "placeorder", {**common, "quantity": mapping.quantity}
+        elif entry:
+            planned.append((symbol, _order(strategy, mapping, "placeorder", action, quantity=mapping.quantity)))
         else:
-            api_type, order = "placesmartorder", {**common, "quantity": 0, "position_size": 0}
+            planned.append((symbol, _order(strategy, mapping, "placesmartorder", action, quantity=0, position_size=0)))
+    for symbol, (api_type, order) in planned:
         result.routed.append((symbol, orders.order_route(
             user=strategy.user, key_id=strategy.platform_key_id, api_type=api_type, data=order)))
     return result

@@ -123,3 +123,10 @@ def test_an_unknown_id_is_a_json_404(anon, webhook_id):
 def test_a_body_that_is_not_an_object_is_a_400(anon, strategy, raw):
     response = anon.post(f"/chartink/webhook/{strategy.webhook_id}", raw, content_type="application/json")
     assert response.status_code == 400 and response.json()["status"] == "error"
+
+
+def test_a_scan_with_one_mapping_no_order_could_have_places_nothing(anon, strategy):
+    strategy.symbols.create(symbol="ZZZZNOTLISTED", exchange="NSE", quantity=3, product="MIS")
+    response = scan(anon, strategy, "breakout BUY", stocks="SBIN,ZZZZNOTLISTED,INFY")
+    assert response.status_code == 400 and "ZZZZNOTLISTED" in response.json()["message"]
+    assert not Order.objects.exists() and not PendingOrder.objects.exists()

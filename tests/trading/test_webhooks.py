@@ -91,3 +91,34 @@ def test_unknown_inactive_and_bad_json(anon, user, platform_key):
     bad = anon.post(f"/strategy/webhook/{strategy.webhook_id}", "{not json", content_type="application/json")
     assert bad.status_code == 400 and bad.json()["status"] == "error"
     assert anon.get(f"/strategy/webhook/{strategy.webhook_id}").status_code == 405
+
+
+@pytest.mark.parametrize("position_size", [10**20, "100000000000000000000", 50_000_000])
+@pytest.mark.parametrize("mode", ["LONG", "BOTH"])
+def test_an_alert_is_checked_as_the_same_order_sent_to_the_api(anon, user, platform_key, mode, position_size):
+    response = alert(anon, make_strategy(user, mode=mode), symbol="SBIN", action="BUY", position_size=position_size)
+    assert response.status_code == 400 and response.json()["status"] == "error"
+    assert not Order.objects.exists() and not PendingOrder.objects.exists()
+
+
+@pytest.mark.parametrize(("symbol", "quantity", "message"), [
+    ("ZZZZNOTLISTED", 5, "ZZZZNOTLISTED"),  # a mapping the market does not list
+    ("SBIN", 0, "Quantity must be a positive number."),  # the admin's inline lets 0 through
+])
+def test_a_mapping_no_order_could_have_is_refused(anon, user, platform_key, symbol, quantity, message):
+    strategy = webhooks.strategy_create(user=user, name="TV", trading_mode="LONG",
+                                        platform_key=PlatformApiKey.objects.get(user=user))
+    strategy.symbols.create(symbol=symbol, exchange="NSE", quantity=quantity, product="MIS")
+    response = alert(anon, strategy, symbol=symbol, action="BUY")
+    assert response.status_code == 400 and message in response.json()["message"]
+    assert not Order.objects.exists()
+
+
+def test_a_revoked_or_expired_key_queues_instead_of_executing(anon, user, platform_key):
+    strategy = make_strategy(user)
+    key = PlatformApiKey.objects.get(user=user)
+    services.key_revoke(key=key)
+    assert alert(anon, strategy, symbol="SBIN", action="BUY").json()["mode"] == "semi_auto"
+    PlatformApiKey.objects.filter(pk=key.pk).update(lookup_digest="x" * 64, expires_at="2000-01-01T00:00:00Z")
+    assert alert(anon, strategy, symbol="SBIN", action="BUY").json()["mode"] == "semi_auto"
+    assert not Order.objects.exists() and PendingOrder.objects.count() == 2
