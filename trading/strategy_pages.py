@@ -18,7 +18,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 
 from apikeys.models import PlatformApiKey
-from trading import instruments, webhooks
+from trading import instrument_master, instruments, webhooks
 from trading.models import Product, Strategy, TradingMode
 from trading.serializers import MAX_QUANTITY
 
@@ -84,9 +84,12 @@ def parse_symbols(text: str) -> list[dict]:
         problems = []
         if not instruments.is_valid_symbol(symbol):
             problems.append("symbol is not a valid symbol")
+        elif exchange in instruments.ORDER_EXCHANGES and instrument_master.listing(symbol, exchange) is None:
+            problems.append(f"{symbol} is not listed on {exchange}")
         if exchange not in instruments.ORDER_EXCHANGES:
             problems.append(f"exchange must be one of {', '.join(instruments.ORDER_EXCHANGES)}")
-        if not parts[2].isdigit() or not 0 < int(parts[2]) <= MAX_QUANTITY:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not parts[2].isdecimal() or len(parts[2]) > 9 or not 0 < int(parts[2]) <= MAX_QUANTITY:
             problems.append("quantity must be a whole number from 1")
         if product not in Product.values:
             problems.append("product must be MIS, CNC or NRML")
