@@ -126,6 +126,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # deadline, so a frozen database would hang it. A connection that broke while
         # pooled fails its first statement (503) and the pool discards it.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        # The pool keeps the connections; Django refuses a kept connection on top of it.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers (orders, key tests) under daphne's threads: a deferred transaction
     # that reads and then writes fails at once with "database is locked" when another

@@ -143,8 +143,10 @@ def test_a_postgresql_url_gets_djangos_own_backend_with_timeouts(pool, health_ch
         "o['connect_timeout'], o['options']]))"
     )
     result = run_python(code, strong_env(DATABASE_URL="postgres://keyward@127.0.0.1:5432/keyward", DATABASE_POOL=pool,
-                                         DATABASE_STATEMENT_TIMEOUT="2.5"))
+                                         DATABASE_STATEMENT_TIMEOUT="2.5", CONN_MAX_AGE="60"))
     assert result.returncode == 0, result.stderr
+    # CONN_MAX_AGE applies without the pool only: Django refuses it with one (every query fails).
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [
-        "django.db.backends.postgresql", pool == "True", health_checks, 0, 5, "-c statement_timeout=2500",
+        "django.db.backends.postgresql", pool == "True", health_checks, 0 if pool == "True" else 60, 5,
+        "-c statement_timeout=2500",
     ]
