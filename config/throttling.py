@@ -4,7 +4,7 @@ process's memory while Redis is down). Every throttle of the project derives fro
 from __future__ import annotations
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 from config.shared_cache import shared_cache
 
@@ -21,13 +21,9 @@ class SharedRateThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
 
 
-class PerUserThrottle(SharedRateThrottle):
-    """Counts per signed-in user (per client address for anyone else)."""
-
-    def get_cache_key(self, request, view) -> str:
-        user = getattr(request, "user", None)
-        ident = user.pk if user is not None and user.is_authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+class PerUserThrottle(SharedRateThrottle, UserRateThrottle):
+    """Counts per signed-in user (per client address for anyone else): DRF's
+    UserRateThrottle on the shared base."""
 
 
 class PerAddressThrottle(SharedRateThrottle):
