@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from config.banner import base_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STREAM_LOGGING = PROJECT_ROOT / "config" / "stream_logging.json"
 DEFAULTS = {
@@ -34,6 +36,7 @@ DEFAULTS = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 HTTP_WORKERS = 2
+WS_MAX_FRAME_BYTES = 1024 * 1024
 HTTP_THREADS = 64
 
 
@@ -47,8 +50,12 @@ def stream_command(*, host: str = "127.0.0.1", port: int | None = None, fd: int 
                    workers: int = 1) -> list[str]:
     """uvicorn serving config.asgi on ``host:port`` or an inherited socket ``fd``."""
     where = ["--fd", str(fd)] if fd is not None else ["--host", host, "--port", str(port)]
+    # --no-proxy-headers: the client address is the TCP peer, as under gunicorn and daphne,
+    # and NUM_PROXIES alone decides whether X-Forwarded-For counts (allowlists, bad-key
+    # limits). --ws-max-size: daphne's 1 MiB frame limit rather than uvicorn's 16 MiB.
     return [sys.executable, "-m", "uvicorn", "config.asgi:application", *where, "--workers", str(workers),
-            "--ws-per-message-deflate", "false", "--lifespan", "off", "--log-config", str(STREAM_LOGGING)]
+            "--ws-per-message-deflate", "false", "--no-proxy-headers", "--ws-max-size", str(WS_MAX_FRAME_BYTES),
+            "--lifespan", "off", "--log-config", str(STREAM_LOGGING)]
 
 
 def pinned_to(cpus: set[int] | None):
@@ -140,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     from config.serve import cpus_from
 
     cpus = cpus_from(os.environ.get("SERVE_CPUS", ""))
-    stream_url = f"ws://{args.host}:{args.stream_port}/ws/"
+    stream_url = "ws" + base_url(args.host, args.stream_port).removeprefix("http") + "/ws/"  # [::1], not ::1
     os.environ.setdefault("WEBSOCKET_URL", stream_url)
     print(f"cluster: DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} "
           f"REDIS_URL={_without_password(os.environ['REDIS_URL'])}")

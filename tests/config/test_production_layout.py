@@ -96,3 +96,21 @@ def test_a_websocket_url_that_is_not_one_stops_start_up_naming_it(monkeypatch, v
     monkeypatch.setenv("WEBSOCKET_URL", value)
     with pytest.raises(ImproperlyConfigured, match="WEBSOCKET_URL must be a ws:// or wss:// URL"):
         Env().websocket_url("WEBSOCKET_URL")
+
+
+@pytest.mark.live
+@pytest.mark.own_services
+def test_the_stream_judges_the_tcp_peer_not_a_forwarded_for_header(tmp_path):
+    """As under gunicorn and daphne: with NUM_PROXIES=0 an X-Forwarded-For header names
+    nobody, so a key allowlisted to this machine still signs in with one naming elsewhere."""
+    stream = start_keyward(tmp_path, server="uvicorn")
+    try:
+        key = stream.seed_key("allowlisted")
+        stream.manage("shell", "-c", "from apikeys.models import PlatformApiKey; "
+                                     "PlatformApiKey.objects.update(allowed_ips=['127.0.0.1'])")
+        with connect(stream.ws_url + "/ws/", open_timeout=5, compression=None,
+                     additional_headers={"X-Forwarded-For": "203.0.113.9"}) as sock:
+            sock.send(json.dumps({"action": "authenticate", "apikey": key}))
+            assert json.loads(sock.recv(timeout=5))["status"] == "success"
+    finally:
+        stream.stop()
