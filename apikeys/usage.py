@@ -44,6 +44,7 @@ class UsageCounter:
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, date, str], int] = defaultdict(int)
         self._last: dict[int, tuple[datetime, str]] = {}
+        self._new_addresses: dict[tuple[int, str], datetime] = {}  # (key, ip) → first use, to check
         self._known_addresses: set[tuple[int, str]] = set()  # (key, ip) already in the database
         self._flushed_at = time.monotonic()
         self._flushing = threading.Lock()
@@ -53,6 +54,8 @@ class UsageCounter:
         with self._lock:
             self._counts[(key_id, now.astimezone(timezone.get_fixed_timezone(0)).date(), group)] += 1
             self._last[key_id] = (now, ip)
+            if ip and (key_id, ip) not in self._known_addresses:
+                self._new_addresses.setdefault((key_id, ip), now)  # every address, not only the last
             due = time.monotonic() - self._flushed_at >= app_settings.PLATFORM_KEY_USAGE_FLUSH_SECONDS
         if due:
             self.flush()
@@ -70,9 +73,10 @@ class UsageCounter:
             with self._lock:
                 counts, self._counts = self._counts, defaultdict(int)
                 last, self._last = self._last, {}
+                addresses, self._new_addresses = self._new_addresses, {}
                 self._flushed_at = time.monotonic()
-            if counts or last:
-                self._write(counts, last)
+            if counts or last or addresses:
+                self._write(counts, last, addresses)
         finally:
             self._flushing.release()
 
@@ -80,16 +84,19 @@ class UsageCounter:
         with self._lock:
             self._counts.clear()
             self._last.clear()
+            self._new_addresses.clear()
             self._known_addresses.clear()
 
-    def _write(self, counts: dict[tuple[int, date, str], int], last: dict[int, tuple[datetime, str]]) -> None:
+    def _write(self, counts: dict[tuple[int, date, str], int], last: dict[int, tuple[datetime, str]],
+               addresses: dict[tuple[int, str], datetime]) -> None:
         try:
             for (key_id, day, group), n in counts.items():
                 _add(key_id, day, group, n)
             for key_id, (at, ip) in last.items():
                 # QuerySet.update sends no signal: nothing a key check reads changes here.
                 PlatformApiKey.objects.filter(pk=key_id).update(last_used_at=at, last_used_ip=ip[:64])
-                if ip and (key_id, ip) not in self._known_addresses:
+            for (key_id, ip), at in addresses.items():
+                if (key_id, ip) not in self._known_addresses:
                     self._note_address(key_id, ip, at)
         except DatabaseError:
             logger.warning("platform-key usage not written (database error): these counts are lost", exc_info=True)

@@ -92,6 +92,20 @@ def test_first_use_from_a_new_address_is_audited_once(api, anon, settings):
     assert new_ips[0]["label"] == "First use from a new address"
 
 
+def test_a_new_address_in_a_batch_is_audited_even_when_another_address_used_the_key_last(api, anon, settings):
+    """A stolen key used between its owner's requests still leaves its address behind."""
+    settings.PLATFORM_KEY_USAGE_FLUSH_SECONDS = 3600  # one batch, written below
+    key = create(api)
+    call(anon, "ping", key["api_key"], ip="198.51.100.1")
+    call(anon, "ping", key["api_key"], ip="203.0.113.66")
+    call(anon, "ping", key["api_key"], ip="198.51.100.1")
+    usage.counter.flush()
+    new_ips = sorted(e["ip"] for e in events(api, key["id"]) if e["action"] == "new_ip")
+    assert new_ips == ["198.51.100.1", "203.0.113.66"]
+    detail = api.get(f"/api/v1/platform-keys/{key['id']}").json()
+    assert detail["last_used_ip"] == "198.51.100.1"
+
+
 # --- usage -------------------------------------------------------------------------------
 
 def test_usage_counts_requests_per_day_and_endpoint_group(api, anon):
