@@ -19,6 +19,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import DatabaseError
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
@@ -414,7 +415,15 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
         drop the streams it may no longer read."""
         if self.key_id is None or self.key_digest is None:
             return
-        key_scopes, why, ends = await _key_now(self.key_id, self.key_digest, client_ident(self.scope))
+        try:
+            key_scopes, why, ends = await _key_now(self.key_id, self.key_digest, client_ident(self.scope))
+        except DatabaseError:
+            # What the key may do now cannot be read: fail closed, clearly; signing in
+            # again works once the database answers.
+            logger.warning("socket closed: its key could not be checked (database unavailable)", exc_info=True)
+            await self._reply(proto.auth_error("Your API key could not be checked; sign in again shortly", proto.UNAVAILABLE))
+            await self.close(code=proto.CLOSE_TRY_AGAIN_LATER)
+            return
         if key_scopes is None:
             await self._reply(proto.auth_error(why, "KEY_REVOKED"))
             await self.close(code=proto.CLOSE_KEY_REVOKED)

@@ -34,8 +34,10 @@ SERVER_ERROR = "SERVER_ERROR"
 SCOPE_MISSING = "PERMISSION_DENIED"
 KEY_REFUSED = "KEY_REFUSED"
 
-# Close codes (4000–4999 are the application's; 1008 is RFC 6455's policy violation).
+# Close codes (4000–4999 are the application's; 1008 and 1013 are RFC 6455's policy violation
+# and try again later).
 CLOSE_NOT_READING = 1008
+CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_AUTH_TIMEOUT = 4401
 CLOSE_KEY_REVOKED = 4403
 CLOSE_CONNECTION_LIMIT = 4429

@@ -126,3 +126,24 @@ async def test_an_expiry_set_on_an_open_sockets_key_closes_it_then(user):
     assert await communicator.receive_nothing(timeout=0.5)
     closing = await reply(communicator, timeout=4)
     assert closing["code"] == "KEY_REVOKED" and "expired" in closing["message"]
+
+
+async def test_a_key_change_that_cannot_be_checked_closes_the_socket_saying_so(user, monkeypatch):
+    """Fail closed: the database cannot say what the changed key may do (the key lookup
+    raising the database's own error stands in for a database that went away)."""
+    from django.db import OperationalError
+
+    from apikeys import key_lookup
+
+    row, plaintext = await sync_to_async(new_key)(user)
+    communicator, answer = await signed_in(plaintext)
+    assert answer["status"] == "success"
+
+    def database_gone(digest):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(key_lookup, "usable_key_by_digest", database_gone)
+    await sync_to_async(services.key_update)(key=row, changes={"rate_limit": "5/s"})
+    closing = await reply(communicator, timeout=3)
+    assert closing["code"] == "SERVICE_UNAVAILABLE" and "sign in again" in closing["message"]
+    assert (await communicator.receive_output(timeout=2))["code"] == 1013
