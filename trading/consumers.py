@@ -371,7 +371,12 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
     async def _unsubscribe_orders(self, message: dict) -> None:
         if await self._require_auth():
             assert self.user_id is not None  # _require_auth checked it
-            await self._leave(order_group(self.user_id))
+            try:
+                await self._leave(order_group(self.user_id))
+            except Exception:  # still in the group: a retry leaves it
+                logger.warning("unsubscribe_orders refused: channel layer unavailable", exc_info=True)
+                await self._reply(proto.error(proto.UNAVAILABLE, "Order updates are unavailable right now; try again shortly"))
+                return
             await self._reply(proto.orders_reply(False))
 
     ACTIONS = {

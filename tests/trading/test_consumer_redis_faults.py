@@ -136,3 +136,21 @@ async def test_authentication_while_redis_is_frozen_is_refused_within_the_deadli
         assert took < COMMAND_TIMEOUT_SECONDS + 5
         await communicator.disconnect(timeout=5)
         assert user.pk not in consumers.connections.by_user
+
+
+async def test_unsubscribe_orders_while_redis_is_down_says_unavailable_and_can_be_retried(user, platform_key, settings):
+    with own_redis() as redis:
+        settings.CHANNEL_LAYERS = _layer_on(redis.url)
+        communicator, answer = await _authenticated(platform_key)
+        assert answer["status"] == "success", answer
+        await communicator.send_json_to({"action": "subscribe_orders"})
+        assert json.loads(await communicator.receive_from(timeout=5))["status"] == "success"
+        redis.stop()
+        await communicator.send_json_to({"action": "unsubscribe_orders"})
+        refused = json.loads(await communicator.receive_from(timeout=COMMAND_TIMEOUT_SECONDS + 5))
+        assert refused["code"] == "SERVICE_UNAVAILABLE" and "try again" in refused["message"]
+        redis.start()
+        await communicator.send_json_to({"action": "unsubscribe_orders"})
+        left = json.loads(await communicator.receive_from(timeout=5))
+        assert left["type"] == "unsubscribe_orders" and left["status"] == "success", left
+        await communicator.disconnect()
