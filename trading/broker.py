@@ -149,9 +149,7 @@ def _execute_locked(
         needed = _margin_to_block(user, order, at)
         books = _Books(list(Position.objects.filter(user=user)), _blocked(user), _holdings_cost(user))
         available = _available(account, books.positions, blocked=books.blocked, holdings_cost=books.holdings_cost)
-        if needed > available:
-            refusal = (f"Insufficient funds. Required: ₹{needed:.2f}, Available: ₹{available:.2f}, "
-                       f"Shortage: ₹{needed - available:.2f}")
+        refusal = _shortage(needed, available)
         order.margin_blocked = needed
     if refusal is not None:
         order.status, order.rejection_reason, order.margin_blocked = OrderStatus.REJECTED, refusal[:255], Decimal(0)
@@ -317,10 +315,18 @@ def gtt_margin_reserve(
     if needed:
         available = _available(account, list(Position.objects.filter(user=user)),
                                blocked=_blocked(user, exclude_gtt=replacing), holdings_cost=_holdings_cost(user))
-        if needed > available:
-            raise TradingError(f"Insufficient funds. Required: \u20b9{needed:.2f}, Available: \u20b9{available:.2f}, "
-                               f"Shortage: \u20b9{needed - available:.2f}")
+        shortage = _shortage(needed, available)
+        if shortage is not None:
+            raise TradingError(shortage)
     return needed
+
+
+def _shortage(needed: Decimal, available: Decimal) -> str | None:
+    """OpenAlgo's refusal when ``needed`` margin exceeds the funds ``available``."""
+    if needed <= available:
+        return None
+    return (f"Insufficient funds. Required: ₹{needed:.2f}, Available: ₹{available:.2f}, "
+            f"Shortage: ₹{needed - available:.2f}")
 
 
 def _holdings_cost(user) -> Decimal:
@@ -553,7 +559,18 @@ def order_modify(
             order.price = price
         if trigger_price > 0:
             order.trigger_price = trigger_price
-        order.save(update_fields=["quantity", "disclosed_quantity", "price", "trigger_price", "updated_at"])
+        # Checked again as the order now stands, as a new order would be: the shares a CNC
+        # sell needs, and the margin it blocks (its old block is not counted against it).
+        refusal = _cnc_sell_refusal(user, order)
+        if refusal is None:
+            order.margin_blocked = _margin_to_block(user, order, None)
+            refusal = _shortage(order.margin_blocked, _available(
+                account, list(Position.objects.filter(user=user)), blocked=_blocked(user, exclude=order),
+                holdings_cost=_holdings_cost(user)))
+        if refusal is not None:
+            raise TradingError(refusal)
+        order.save(update_fields=["quantity", "disclosed_quantity", "price", "trigger_price", "margin_blocked",
+                                  "updated_at"])
         events.publish_order_event(user.pk, shapes.order_update(order, event="modified"))
         # Marketable now: fills at the touch, as a new order would (the market did not move to it).
         _advance(order, account, market.snapshot(order.symbol, order.exchange), fresh=True)

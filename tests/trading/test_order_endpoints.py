@@ -174,6 +174,27 @@ def test_modify_refuses_filled_missing_and_others_orders(anon, platform_key, oth
     assert modify(anon, other_key, filled).status_code == 404
 
 
+def test_a_modify_is_checked_against_the_funds_as_a_new_order_would_be(anon, platform_key):
+    orderid = place(anon, platform_key, pricetype="LIMIT", price="1", product="CNC", quantity="1").json()["orderid"]
+    too_big = modify(anon, platform_key, orderid, product="CNC", price="100", quantity="20000")  # ₹2,000,000
+    assert too_big.status_code == 400 and too_big.json()["message"].startswith("Insufficient funds. Required: ₹2000000.00")
+    order = Order.objects.get(orderid=orderid)
+    assert (order.quantity, order.margin_blocked) == (1, 1)  # unchanged
+    assert modify(anon, platform_key, orderid, product="CNC", price="100", quantity="9000").json()["status"] == "success"
+    assert Order.objects.get(orderid=orderid).margin_blocked == 900_000  # the new size is what is blocked
+    second = place(anon, platform_key, pricetype="LIMIT", price="100", product="CNC", quantity="9000").json()
+    assert second["status"] == "error" and "Available: ₹100000.00" in second["message"]  # not ₹999,999
+
+
+def test_a_cnc_sell_cannot_be_modified_past_the_shares_owned(anon, platform_key):
+    place(anon, platform_key, product="CNC", quantity="5")  # MARKET: fills, 5 shares owned
+    orderid = place(anon, platform_key, action="SELL", product="CNC", quantity="5", pricetype="LIMIT",
+                    price="100000").json()["orderid"]
+    refused = modify(anon, platform_key, orderid, action="SELL", product="CNC", price="100000", quantity="50")
+    assert refused.status_code == 400 and "Only 5 shares available" in refused.json()["message"]
+    assert Order.objects.get(orderid=orderid).quantity == 5
+
+
 def test_modify_requires_every_field_as_openalgo_does(anon, platform_key):
     response = call(anon, "modifyorder", platform_key, orderid="1", strategy="T")
     assert response.status_code == 400
