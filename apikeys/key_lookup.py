@@ -47,6 +47,10 @@ class KeyRow(NamedTuple):
     def previous_secret(self) -> bool:
         return self.valid_until is not None
 
+    def __repr__(self) -> str:
+        # Never the hash or the digest: a traceback with locals may print this row.
+        return f"KeyRow(key_id={self.key_id}, user_id={self.user.pk}, previous_secret={self.previous_secret})"
+
 
 def usable_key_by_digest(digest: str) -> KeyRow | None:
     """The usable key row whose current (or still valid previous) digest is ``digest``."""

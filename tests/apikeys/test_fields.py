@@ -75,6 +75,15 @@ def test_repr_str_and_serialisation_never_carry_the_key(user, platform_key):
     assert "gAAAAA" in dumped  # the token is what a dump holds
 
 
+def test_the_key_checks_row_shows_neither_its_hash_nor_its_digest(user, platform_key):
+    from apikeys import key_lookup
+
+    row = key_lookup.usable_key_by_digest(crypto.lookup_digest(platform_key, crypto.current_pepper()))
+    assert row is not None and row.key_hash.startswith("$argon2id$")
+    assert row.key_hash not in repr(row) and row.lookup_digest not in repr(row) and platform_key not in repr(row)
+    assert repr(row) == f"KeyRow(key_id={row.key_id}, user_id={user.pk}, previous_secret=False)"
+
+
 def test_the_sqlite_file_never_holds_a_plaintext_key(tmp_path):
     db = tmp_path / "keyward.sqlite3"
     env = strong_env(DATABASE_URL=f"sqlite:///{db}")
