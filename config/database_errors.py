@@ -1,5 +1,6 @@
 """A database that cannot be reached (down, stuck, out of pooled connections) answers
-503 in the API's JSON shape, with Retry-After, instead of a 500 page.
+503 with Retry-After, instead of a 500: in the JSON shape of the path's API
+(``config.errors.json_error_body``), and as the site's own page elsewhere.
 
 Only operational failures count: connection refused or timed out, a statement stopped
 by its timeout, a pool with no free connection. Integrity and programming errors stay
@@ -11,7 +12,10 @@ from __future__ import annotations
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+
+from config.errors import json_error_body
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,11 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         logger.error("database unavailable for %s %s: %s", request.method, request.path, exception)
-        response = JsonResponse({"status": "error", "message": MESSAGE}, status=503)
+        body = json_error_body(request.path_info, message=MESSAGE, detail=MESSAGE)
+        response: HttpResponse
+        if body is not None:
+            response = JsonResponse(body, status=503)
+        else:  # rendered without a request context: that could need the database
+            response = HttpResponse(loader.render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -1,5 +1,6 @@
 """URLs for tests/config/test_error_answers.py: the project's URLconf (and its error
 handlers) plus views that crash, under each prefix whose errors have their own shape."""
+from django.db import OperationalError
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,10 @@ __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"
 
 def crash(request):
     raise RuntimeError("boom with a secret-looking value sk-should-not-show")
+
+
+def database_down(request):
+    raise OperationalError("connection to server at 10.0.0.5 failed: user keyward")
 
 
 class CrashingApiView(APIView):
@@ -33,5 +38,8 @@ urlpatterns = [
     path("strategy/webhook/test-crash", crash),
     path("chartink/webhook/test-crash", crash),
     path("test-crash", crash),
+    path("api/v1/test-db-down", database_down),
+    path("playground/test-db-down", database_down),
+    path("test-db-down", database_down),
     *project_urlpatterns,
 ]

@@ -122,6 +122,18 @@ def test_a_crash_under_api_or_playground_is_a_json_500(crashing, path, expected,
     assert any(r.name == "django.request" and r.levelname == "ERROR" for r in caplog.records)  # still logged
 
 
+def test_a_database_outage_is_a_503_in_each_paths_own_shape(crashing):
+    api = crashing.get("/api/v1/test-db-down")
+    assert assert_json(api, 503) == {"status": "error", "message": "Database unavailable, try again shortly"}
+    playground = crashing.get("/playground/test-db-down")
+    assert assert_json(playground, 503) == {"detail": "Database unavailable, try again shortly"}
+    page = crashing.get("/test-db-down")
+    assert page.status_code == 503 and page["Content-Type"].startswith("text/html")
+    assert "Database unavailable" in page.content.decode() and 'class="topbar"' in page.content.decode()
+    for answer in (api, playground, page):
+        assert answer["Retry-After"] == "5" and "10.0.0.5" not in answer.content.decode()
+
+
 def test_a_crash_elsewhere_is_the_sites_styled_500_page(crashing):
     response = crashing.get("/test-crash")
     assert response.status_code == 500 and response["Content-Type"].startswith("text/html")
