@@ -35,10 +35,8 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.error("database unavailable for %s %s: %s", request.method, request.path, exception)
         body = json_error_body(request.path_info, message=MESSAGE, detail=MESSAGE)
-        response: HttpResponse
-        if body is not None:
-            response = JsonResponse(body, status=503)
-        else:  # rendered without a request context: that could need the database
-            response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        # The page is rendered without a request context: that could need the database.
+        response = (JsonResponse(body, status=503) if body is not None
+                    else HttpResponse(loader.render_to_string("503.html"), status=503))
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -195,6 +195,8 @@ class Master:
             self.expiries[kind_key] = sorted(set(days))
         for chain_key, strikes in self.chains.items():
             self.chains[chain_key] = sorted(strikes)
+        # Shared by every request: plain dicts, so a lookup of a missing key never inserts one.
+        self.by_exchange, self.expiries, self.chains = dict(self.by_exchange), dict(self.expiries), dict(self.chains)
         self.search_keys = [(f"{row.symbol} {row.name}".upper(), row) for row in listings]
 
     def get(self, symbol: str, exchange: str) -> Listing | None:

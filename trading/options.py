@@ -30,6 +30,7 @@ class Underlying:
     options_exchange: str
     expiry: date
     ltp: float
+    at: float  # when it was resolved: the contracts listed then are the ones to pick from
 
 
 def _code_date(code: str) -> date:
@@ -72,7 +73,7 @@ def underlying_resolve(underlying: str, exchange: str, expiry: date | None, *, a
         raise NotFound(f"No strikes found for {root} expiring {instrument_master.expiry_code(expiry)}. "
                        f"Listed expiries: {', '.join(instrument_master.expiry_code(d) for d in expiries)}")
     ltp = market.snapshot(quote_symbol, quote_exchange, at).ltp
-    return Underlying(root, quote_symbol, quote_exchange, options_exchange, expiry, ltp)
+    return Underlying(root, quote_symbol, quote_exchange, options_exchange, expiry, ltp, at)
 
 
 def _offset_steps(offset: str, option_type: str) -> int:
@@ -86,7 +87,7 @@ def _offset_steps(offset: str, option_type: str) -> int:
 
 def option_resolve(u: Underlying, offset: str, option_type: str, strike_int: int | None = None) -> instrument_master.Listing:
     """The listed contract ``offset`` strikes from the money (OpenAlgo's optionsymbol rule)."""
-    master = instrument_master.master(market.ist_date(market.now()))
+    master = instrument_master.master(market.ist_date(u.at))
     strikes = master.chains[(u.options_exchange, u.root, u.expiry)]
     steps = _offset_steps(offset, option_type)
     strike: float

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from apikeys import services
-from trading import instrument_master, market, market_calendar, options_math
+from trading import instrument_master, market, market_calendar, options, options_math
 from trading.models import Order, PendingOrder
 
 from .support import IN_SESSION_AT, call, fast_password_hashing, market_in_session, ok  # noqa: F401
@@ -140,6 +140,18 @@ def test_the_synthetic_future_is_near_the_carried_spot(anon, platform_key):
     body = ok(call(anon, "syntheticfuture", platform_key, underlying="NIFTY", exchange="NSE_INDEX"))
     assert abs(body["synthetic_future_price"] - body["underlying_ltp"]) < body["underlying_ltp"] * 0.02
     assert body["expiry"] == instrument_master.expiry_code(instrument_master.master().expiries[("NFO", "NIFTY", "OPT")][0])
+
+
+def test_a_contract_is_picked_from_the_listing_its_underlying_was_resolved_against(monkeypatch):
+    """Across IST midnight after an expiry: the request's own moment decides, not the clock."""
+    from datetime import datetime, time, timedelta
+
+    expiry = instrument_master.master(market.ist_date(AT)).expiries[("NFO", "NIFTY", "OPT")][0]
+    at = datetime.combine(expiry, time(23, 59, 59), market_calendar.IST).timestamp()
+    u = options.underlying_resolve("NIFTY", "NSE_INDEX", expiry, at=at)
+    monkeypatch.setattr(market, "now", lambda: at + timedelta(minutes=1).total_seconds())  # that expiry is gone now
+    listing = options.option_resolve(u, "ATM", "CE")
+    assert listing.expiry == expiry and listing.symbol.startswith("NIFTY")
 
 
 # --- option orders -------------------------------------------------------------------------------------
