@@ -10,9 +10,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from rest_framework.throttling import BaseThrottle
 
 from apikeys import scopes, services
+from apikeys.key_views import actor_of
 from apikeys.models import OrderMode, PlatformApiKey, PlatformKeyEvent, PlatformKeyUsage
 
 
@@ -123,13 +123,13 @@ class PlatformApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service: validated, evicted everywhere, audited with the operator's name.
-        services.key_update(key=obj, changes=getattr(form, "key_changes", {}), actor=_actor(request))
+        services.key_update(key=obj, changes=getattr(form, "key_changes", {}), actor=actor_of(request))
 
     def _set_mode(self, request, queryset: QuerySet, mode: str) -> None:
         changed = 0
         for row in queryset:
             try:
-                services.key_update(key=row, changes={"order_mode": mode}, actor=_actor(request))
+                services.key_update(key=row, changes={"order_mode": mode}, actor=actor_of(request))
             except services.KeyOperationRefused:
                 continue  # a revoked key: nothing to change
             changed += 1
@@ -147,7 +147,7 @@ class PlatformApiKeyAdmin(admin.ModelAdmin):
         rolled = 0
         for row in queryset:
             try:
-                services.key_roll(key=row, grace_seconds=grace_seconds, actor=_actor(request))
+                services.key_roll(key=row, grace_seconds=grace_seconds, actor=actor_of(request))
             except services.KeyOperationRefused:
                 continue  # revoked: nothing to roll
             rolled += 1
@@ -166,12 +166,8 @@ class PlatformApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke platform key", permissions=["change"])
     def revoke_keys(self, request, queryset):
-        revoked = sum(services.key_revoke(key=row, actor=_actor(request)) for row in queryset)
+        revoked = sum(services.key_revoke(key=row, actor=actor_of(request)) for row in queryset)
         self.message_user(request, f"Revoked {revoked} key(s); they stop working at once.", messages.SUCCESS)
-
-
-def _actor(request) -> services.Actor:
-    return services.Actor(user=request.user, ip=BaseThrottle().get_ident(request))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -44,12 +44,6 @@ def evict_users(user_ids: Iterable[int]) -> None:
     transaction.on_commit(lambda: _after_commit(message), robust=True)
 
 
-def evict_all() -> None:
-    message = {"all": True}
-    apply(message)
-    transaction.on_commit(lambda: _after_commit(message), robust=True)
-
-
 EvictionListener = Callable[[set[int] | None], None]
 _listeners: list[EvictionListener] = []
 
@@ -70,10 +64,6 @@ def remove_listener(listener: EvictionListener) -> None:
 def apply(message: object) -> None:
     """Carry out one eviction message (local or received); anything else is ignored."""
     if not isinstance(message, dict):
-        return
-    if message.get("all") is True:
-        cache.clear()
-        _tell_listeners(None)
         return
     users = message.get("users")
     if isinstance(users, list) and users and all(isinstance(user_id, int) for user_id in users):

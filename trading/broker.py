@@ -49,7 +49,6 @@ from trading.models import (
 logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING)
-_FOUR_PLACES = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class OrderRequest:
 
 
 def _money(value) -> Decimal:
-    return Decimal(str(value)).quantize(_FOUR_PLACES)
+    return Decimal(str(value)).quantize(margins.FOUR_PLACES)
 
 
 def starting_cash() -> Decimal:
@@ -253,7 +252,7 @@ def _apply(quantity: int, average: Decimal, signed: int, price: Decimal) -> tupl
     new_quantity = quantity + signed
     if quantity == 0 or (quantity > 0) == (signed > 0):
         new_average = (abs(quantity) * average + abs(signed) * price) / abs(new_quantity)
-        return new_quantity, new_average.quantize(_FOUR_PLACES), Decimal(0)
+        return new_quantity, new_average.quantize(margins.FOUR_PLACES), Decimal(0)
     closing = min(abs(quantity), abs(signed))
     realized = closing * (price - average) * (1 if quantity > 0 else -1)
     if new_quantity == 0:

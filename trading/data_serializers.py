@@ -8,7 +8,7 @@ import re
 
 from rest_framework import serializers
 
-from trading import history, instruments
+from trading import history, instruments, market_calendar
 from trading import serializers as s
 from trading.models import Action, PriceType, Product
 
@@ -97,10 +97,6 @@ class InstrumentsInput(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["exchange"].required = False
-
-
-class IntervalsInput(serializers.Serializer):
-    pass
 
 
 class HistoryInput(serializers.Serializer):
@@ -232,17 +228,22 @@ class OptionsMultiOrderInput(_UnderlyingInput):
     )
 
 
+_YEARS = f"between {market_calendar.FIRST_YEAR} and {market_calendar.LAST_YEAR}"
+
+
 class HolidaysInput(serializers.Serializer):
-    year = serializers.IntegerField(required=False, min_value=2020, max_value=2050, error_messages={
-        "min_value": "Year must be between 2020 and 2050", "max_value": "Year must be between 2020 and 2050",
-        "invalid": "Year must be a whole number."})
+    year = serializers.IntegerField(
+        required=False, min_value=market_calendar.FIRST_YEAR, max_value=market_calendar.LAST_YEAR,
+        error_messages={"min_value": f"Year must be {_YEARS}", "max_value": f"Year must be {_YEARS}",
+                        "invalid": "Year must be a whole number."})
 
 
 class TimingsInput(serializers.Serializer):
     date = DateField()
 
     def validate_date(self, value: dt.date) -> dt.date:
-        if not dt.date(2020, 1, 1) <= value <= dt.date(2050, 12, 31):
-            raise serializers.ValidationError("Date must be between 2020-01-01 and 2050-12-31")
+        first, last = dt.date(market_calendar.FIRST_YEAR, 1, 1), dt.date(market_calendar.LAST_YEAR, 12, 31)
+        if not first <= value <= last:
+            raise serializers.ValidationError(f"Date must be between {first} and {last}")
         return value
 

@@ -180,18 +180,14 @@ def triggers_match(*, user: AbstractBaseUser, at: float | None = None) -> None:
             events.publish_order_event(user.pk, gtt_update(gtt, event="gtt_triggered"))
 
 
-def _num(value: Decimal | None) -> float:
-    return float(value or 0)
-
-
 def gtt_row(g: GttOrder) -> dict:
     """One row of OpenAlgo's gttorderbook."""
-    leg = lambda price: {"action": g.action, "quantity": g.quantity, "price": _num(price),  # noqa: E731
+    leg = lambda price: {"action": g.action, "quantity": g.quantity, "price": shapes.num(price),  # noqa: E731
                          "pricetype": g.pricetype if g.trigger_type == "SINGLE" else "LIMIT", "product": g.product}
     if g.trigger_type == "OCO":
-        triggers, legs = [_num(g.triggerprice_sl), _num(g.triggerprice_tg)], [leg(g.stoploss), leg(g.target)]
+        triggers, legs = [shapes.num(g.triggerprice_sl), shapes.num(g.triggerprice_tg)], [leg(g.stoploss), leg(g.target)]
     else:
-        triggers, legs = [_num(g.triggerprice_sl or g.triggerprice_tg)], [leg(g.price)]
+        triggers, legs = [shapes.num(g.triggerprice_sl or g.triggerprice_tg)], [leg(g.price)]
     return {
         "trigger_id": g.trigger_id,
         "trigger_type": "two-leg" if g.trigger_type == "OCO" else "single",
@@ -199,11 +195,11 @@ def gtt_row(g: GttOrder) -> dict:
         "symbol": g.symbol,
         "exchange": g.exchange,
         "trigger_prices": triggers,
-        "last_price": _num(g.last_price),
+        "last_price": shapes.num(g.last_price),
         "legs": legs,
         "orderid": g.order.orderid if g.order_id else None,
-        "created_at": g.created_at.astimezone(shapes.IST).strftime("%Y-%m-%d %H:%M:%S"),
-        "updated_at": g.updated_at.astimezone(shapes.IST).strftime("%Y-%m-%d %H:%M:%S"),
+        "created_at": shapes.ist_text(g.created_at, "%Y-%m-%d %H:%M:%S"),
+        "updated_at": shapes.ist_text(g.updated_at, "%Y-%m-%d %H:%M:%S"),
         "expires_at": "",
     }
 

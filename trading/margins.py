@@ -14,7 +14,7 @@ from trading import market
 from trading.conf import app_settings
 from trading.models import Action, PriceType, Product
 
-_FOUR_PLACES = Decimal("0.0001")
+FOUR_PLACES = Decimal("0.0001")  # money to the paisa's hundredth, as OpenAlgo stores it
 
 
 def leverage(*, symbol: str, exchange: str, product: str, action: str) -> Decimal:
@@ -33,7 +33,7 @@ def leverage(*, symbol: str, exchange: str, product: str, action: str) -> Decima
 def margin_required(*, symbol: str, exchange: str, product: str, action: str, quantity: int, price) -> Decimal:
     value = abs(int(quantity)) * Decimal(str(price))
     lev = leverage(symbol=symbol, exchange=exchange, product=product, action=action)
-    return (value / lev).quantize(_FOUR_PLACES)
+    return (value / lev).quantize(FOUR_PLACES)
 
 
 def reference_price(*, symbol: str, exchange: str, action: str, pricetype: str, price, trigger_price,

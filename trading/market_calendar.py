@@ -62,10 +62,6 @@ def _holidays() -> dict[date, Holiday]:
     return found
 
 
-def years_shipped() -> list[int]:
-    return sorted({day.year for day in _holidays()})
-
-
 def holidays(year: int) -> list[dict]:
     """OpenAlgo's ``market/holidays`` rows for ``year`` (empty for a year not shipped)."""
     rows = []

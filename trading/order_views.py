@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework.response import Response
 
 from apikeys import scopes
-from trading import broker, gtt, order_kinds, orders
+from trading import broker, gtt, idempotency, order_kinds, orders
 from trading import order_serializers as inputs
 from trading import serializers as s
 from trading.errors import NotFound
@@ -36,7 +36,7 @@ class RoutedOrderView(OrderCallView):
     def act(self, request, data: dict) -> Answer:
         routed = orders.order_route(
             user=request.user, key_id=self.key_id(request), api_type=self.api_type,
-            data=order_kinds.jsonable({k: v for k, v in self.order_data(request, data).items() if k != "idempotency_key"}),
+            data=order_kinds.jsonable({k: v for k, v in self.order_data(request, data).items() if k != idempotency.BODY_FIELD}),
         )
         if routed.pending_order is not None:
             return queued(routed.pending_order)

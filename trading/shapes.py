@@ -13,7 +13,7 @@ from trading.models import Order, PendingOrder, Position, Trade
 IST = ZoneInfo("Asia/Kolkata")
 
 
-def _num(value: Decimal | float | int | None) -> float:
+def num(value: Decimal | float | int | None) -> float:
     return float(value or 0)
 
 
@@ -21,24 +21,24 @@ def _str2(value: Decimal | float) -> str:
     return f"{Decimal(value):.2f}"
 
 
-def _ist(moment: datetime, fmt: str) -> str:
+def ist_text(moment: datetime, fmt: str) -> str:
     return moment.astimezone(IST).strftime(fmt)
 
 
 def order(o: Order) -> dict:
     return {
         "action": o.action,
-        "average_price": _num(o.average_price),
+        "average_price": num(o.average_price),
         "exchange": o.exchange,
         "order_status": o.status,
         "orderid": o.orderid,
-        "price": _num(o.price),
+        "price": num(o.price),
         "pricetype": o.pricetype,
         "product": o.product,
         "quantity": str(o.quantity),
         "symbol": o.symbol,
-        "timestamp": _ist(o.created_at, "%d-%b-%Y %H:%M:%S"),
-        "trigger_price": _num(o.trigger_price),
+        "timestamp": ist_text(o.created_at, "%d-%b-%Y %H:%M:%S"),
+        "trigger_price": num(o.trigger_price),
     }
 
 
@@ -56,14 +56,14 @@ def order_statistics(orders: list[Order]) -> dict:
 def trade(t: Trade, orderid: str) -> dict:
     return {
         "action": t.action,
-        "average_price": _num(t.price),
+        "average_price": num(t.price),
         "exchange": t.exchange,
         "orderid": orderid,
         "product": t.product,
         "quantity": float(t.quantity),
         "symbol": t.symbol,
-        "timestamp": _ist(t.executed_at, "%H:%M:%S"),
-        "trade_value": _num(t.price * t.quantity),
+        "timestamp": ist_text(t.executed_at, "%H:%M:%S"),
+        "trade_value": num(t.price * t.quantity),
     }
 
 
@@ -134,14 +134,14 @@ def order_update(o: Order, *, event: str) -> dict:
         "exchange": o.exchange,
         "action": o.action,
         "quantity": o.quantity,
-        "price": _num(o.price),
-        "trigger_price": _num(o.trigger_price),
+        "price": num(o.price),
+        "trigger_price": num(o.trigger_price),
         "pricetype": o.pricetype,
         "product": o.product,
         "order_status": o.status,
         "filled_quantity": o.filled_quantity,
         "pending_quantity": o.quantity - o.filled_quantity if o.status in ("open", "trigger pending") else 0,
-        "average_price": _num(o.average_price),
+        "average_price": num(o.average_price),
         "rejection_reason": o.rejection_reason,
     }
 
