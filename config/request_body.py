@@ -12,6 +12,7 @@ API's shape. REST_FRAMEWORK's DEFAULT_PARSER_CLASSES lists them; the trading API
 from __future__ import annotations
 
 import json
+import math
 
 from django.conf import settings
 from django.http import QueryDict
@@ -71,9 +72,17 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-# One decoder for every body (json.loads with a keyword argument builds one per call);
-# NaN and Infinity are not JSON.
-JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999: Python reads it as infinity
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+# One decoder for every body and WebSocket message (json.loads with a keyword argument
+# builds one per call). NaN and Infinity are not JSON, written out or overflowing: what it
+# decodes always encodes again.
+JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def decode_json(text: str):

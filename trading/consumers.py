@@ -309,7 +309,7 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
                 continue
             hub.subscribe(self.outbox, symbol, exchange, mode, depth)
             entries.append(proto.subscription_entry(symbol, exchange, mode_label=mode_label, depth=depth if mode == 3 else None))
-        await self._reply(proto.subscribe_reply(entries, proto.echoable(message.get("request_id"))))
+        await self._reply(proto.subscribe_reply(entries, message.get("request_id")))
 
     async def _unsubscribe(self, message: dict) -> None:
         if not await self._require_auth():
@@ -336,17 +336,17 @@ class MarketDataConsumer(AsyncWebsocketConsumer):
                 ok.append(proto.subscription_entry(symbol, exchange))
             else:
                 failed.append(proto.subscription_entry(symbol, exchange, status="error", message="Not subscribed"))
-        await self._reply(proto.unsubscribe_reply(ok, failed, proto.echoable(message.get("request_id"))))
+        await self._reply(proto.unsubscribe_reply(ok, failed, message.get("request_id")))
 
     async def _unsubscribe_all(self, message: dict) -> None:
         if not await self._require_auth():
             return
         removed = feed.hub().unsubscribe_all(self.outbox)
         ok = [proto.subscription_entry(symbol, exchange) for symbol, exchange in removed]
-        await self._reply(proto.unsubscribe_reply(ok, [], proto.echoable(message.get("request_id"))))
+        await self._reply(proto.unsubscribe_reply(ok, [], message.get("request_id")))
 
     async def _ping(self, message: dict) -> None:
-        await self._reply(proto.pong(proto.echoable(message.get("timestamp")), proto.echoable(message.get("_pingId"))))
+        await self._reply(proto.pong(message.get("timestamp"), message.get("_pingId")))
 
     async def _broker_info(self, message: dict) -> None:
         if await self._require_auth():

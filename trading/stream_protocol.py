@@ -6,7 +6,6 @@ with what its SDK's feed client parses.
 """
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -68,21 +67,11 @@ def normalize_depth(raw: Any) -> int:
         raise ValueError("Invalid depth")
     try:
         depth = int(raw)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is infinity
+    except (TypeError, ValueError):
         raise ValueError(f"Invalid depth: use one of {', '.join(map(str, DEPTH_LEVELS))}") from None
     if depth not in DEPTH_LEVELS or (isinstance(raw, float) and raw != depth):
         raise ValueError(f"Invalid depth: use one of {', '.join(map(str, DEPTH_LEVELS))}")
     return depth
-
-
-def echoable(value: Any) -> Any:
-    """``value`` if it goes back out as valid JSON (no NaN or Infinity inside), else None:
-    what the client sent to be echoed (a ping's timestamp, a request_id)."""
-    try:
-        json.dumps(value, allow_nan=False)
-    except (ValueError, TypeError, RecursionError):
-        return None
-    return value
 
 
 def error(code: str, message: str, **extra: Any) -> dict:

@@ -74,6 +74,13 @@ def test_deeply_nested_json_is_400_everywhere(client_for, method, path, openalgo
     _message(response, openalgo)
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
+def test_a_number_json_cannot_say_again_is_a_400_in_the_apis_shape(anon, number):
+    response = anon.generic("POST", "/api/v1/placeorder", f'{{"apikey": "x", "quantity": {number}}}',
+                            content_type="application/json")
+    assert response.status_code == 400 and "Invalid JSON body" in _message(response, True)
+
+
 @pytest.mark.parametrize("charset", CHARSETS)
 @pytest.mark.parametrize("method,path,openalgo", ENDPOINTS)
 def test_a_charset_that_is_not_a_text_encoding_is_400_everywhere(client_for, method, path, openalgo, charset):
