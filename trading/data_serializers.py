@@ -56,7 +56,7 @@ class ExpiryDateField(serializers.CharField):
 
 class MultiQuoteItem(serializers.Serializer):
     symbol = s.SymbolField()
-    exchange = s._exchange_field(instruments.EXCHANGES)
+    exchange = s.exchange_field(instruments.EXCHANGES)
 
 
 class MultiQuotesInput(serializers.Serializer):
@@ -71,37 +71,29 @@ class SymbolLookupInput(serializers.Serializer):
     """symbol: listed or not, the endpoint answers (404 when not)."""
 
     symbol = s.SymbolField()
-    exchange = s._exchange_field(instruments.EXCHANGES)
+    exchange = s.exchange_field(instruments.EXCHANGES)
 
 
 class SearchInput(serializers.Serializer):
     query = serializers.CharField(max_length=100, error_messages={
         "blank": "Query parameter is required and cannot be empty"})
-    exchange = s._exchange_field(instruments.EXCHANGES)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["exchange"].required = False
+    exchange = s.exchange_field(instruments.EXCHANGES, required=False)
 
 
 class ExpiryInput(serializers.Serializer):
     symbol = s.SymbolField()
-    exchange = s._exchange_field(FNO_EXCHANGES)
+    exchange = s.exchange_field(FNO_EXCHANGES)
     instrumenttype = s.UpperChoiceField(["FUTURES", "OPTIONS"], label_for_errors="instrumenttype")
 
 
 class InstrumentsInput(serializers.Serializer):
-    exchange = s._exchange_field(instruments.EXCHANGES)
+    exchange = s.exchange_field(instruments.EXCHANGES, required=False)
     format = s.UpperChoiceField(["JSON", "CSV"], label_for_errors="format", default="JSON")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["exchange"].required = False
 
 
 class HistoryInput(serializers.Serializer):
     symbol = s.SymbolField()
-    exchange = s._exchange_field(instruments.EXCHANGES)
+    exchange = s.exchange_field(instruments.EXCHANGES)
     interval = serializers.ChoiceField(history.interval_names(), error_messages={
         "invalid_choice": f"Invalid interval. Must be one of: {', '.join(history.interval_names())}"})
     start_date = DateField()
@@ -116,7 +108,7 @@ class HistoryInput(serializers.Serializer):
 
 class _UnderlyingInput(serializers.Serializer):
     underlying = s.SymbolField()
-    exchange = s._exchange_field(instruments.EXCHANGES)
+    exchange = s.exchange_field(instruments.EXCHANGES)
     expiry_date = ExpiryDateField(required=False)
     strike_int = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100_000)
 
@@ -159,27 +151,19 @@ class SyntheticFutureInput(_UnderlyingInput):
 
 class OptionGreeksInput(serializers.Serializer):
     symbol = s.SymbolField()
-    exchange = s._exchange_field(FNO_EXCHANGES)
+    exchange = s.exchange_field(FNO_EXCHANGES)
     interest_rate = _interest_rate()
     forward_price = FiniteFloatField(required=False, allow_null=True, min_value=0.0001, max_value=1e9)
     underlying_symbol = s.SymbolField(required=False)
-    underlying_exchange = s._exchange_field(instruments.EXCHANGES)
+    underlying_exchange = s.exchange_field(instruments.EXCHANGES, required=False)
     expiry_time = _expiry_time()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["underlying_exchange"].required = False
 
 
 class MultiGreeksItem(serializers.Serializer):
     symbol = s.SymbolField()
-    exchange = s._exchange_field(FNO_EXCHANGES)
+    exchange = s.exchange_field(FNO_EXCHANGES)
     underlying_symbol = s.SymbolField(required=False)
-    underlying_exchange = s._exchange_field(instruments.EXCHANGES)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["underlying_exchange"].required = False
+    underlying_exchange = s.exchange_field(instruments.EXCHANGES, required=False)
 
 
 class MultiOptionGreeksInput(serializers.Serializer):

@@ -118,13 +118,13 @@ class ClosePositionInput(serializers.Serializer):
 class OpenPositionInput(serializers.Serializer):
     strategy = serializers.CharField(**_OPTIONAL_STRATEGY)
     symbol = s.SymbolField()
-    exchange = s._exchange_field(instruments.ORDER_EXCHANGES)
+    exchange = s.exchange_field(instruments.ORDER_EXCHANGES)
     product = s.UpperChoiceField(Product.values, label_for_errors="product")
 
 
 class MarginPositionInput(serializers.Serializer):
     symbol = s.SymbolField()
-    exchange = s._exchange_field(instruments.ORDER_EXCHANGES)
+    exchange = s.exchange_field(instruments.ORDER_EXCHANGES)
     action = s.UpperChoiceField(Action.values, label_for_errors="action")
     quantity = serializers.IntegerField(
         min_value=1, max_value=s.MAX_QUANTITY,
@@ -174,7 +174,7 @@ class PlaceGttInput(serializers.Serializer):
     trigger_type = s.UpperChoiceField(["SINGLE", "OCO"], label_for_errors="trigger_type",
                                       error_messages={"invalid_choice": "Must be 'SINGLE' or 'OCO'."})
     symbol = s.SymbolField()
-    exchange = s._exchange_field(instruments.ORDER_EXCHANGES)
+    exchange = s.exchange_field(instruments.ORDER_EXCHANGES)
     action = s.UpperChoiceField(Action.values, label_for_errors="action")
     product = s.UpperChoiceField(
         list(GTT_PRODUCTS), label_for_errors="product",

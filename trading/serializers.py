@@ -84,14 +84,14 @@ def _price_field(label: str, **kwargs) -> serializers.DecimalField:
     )
 
 
-def _exchange_field(choices) -> UpperChoiceField:
-    return UpperChoiceField(choices, label_for_errors="exchange")
+def exchange_field(choices, **kwargs) -> UpperChoiceField:
+    return UpperChoiceField(choices, label_for_errors="exchange", **kwargs)
 
 
 class PlaceOrderInput(serializers.Serializer):
     strategy = serializers.CharField(max_length=100, allow_blank=True)
     symbol = SymbolField()
-    exchange = _exchange_field(instruments.ORDER_EXCHANGES)
+    exchange = exchange_field(instruments.ORDER_EXCHANGES)
     action = UpperChoiceField(Action.values, label_for_errors="action")
     pricetype = UpperChoiceField(PriceType.values, label_for_errors="pricetype", default=PriceType.MARKET)
     product = UpperChoiceField(Product.values, label_for_errors="product", default=Product.MIS)
@@ -140,7 +140,7 @@ class OrderIdInput(serializers.Serializer):
 
 class SymbolInput(serializers.Serializer):
     symbol = SymbolField()
-    exchange = _exchange_field(instruments.EXCHANGES)
+    exchange = exchange_field(instruments.EXCHANGES)
 
     def validate(self, attrs):
         return require_listed(attrs, for_order=False)
