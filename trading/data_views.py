@@ -15,15 +15,14 @@ import io
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from apikeys import scopes
 from trading import data_serializers as d
 from trading import history, instrument_master, market, market_calendar, options, order_kinds
+from trading import order_serializers as inputs
 from trading import serializers as s
 from trading.errors import NotFound, TradingError
-from trading.order_serializers import MAX_SPLIT_ORDERS
 from trading.order_views import RoutedOrderView
 from trading.views import _ERRORS, QUOTE_FIELDS, OpenAlgoView, _docs
 
@@ -248,12 +247,11 @@ def _resolved_order(data: dict, u: options.Underlying, leg: dict, strategy: str)
         "quantity": leg["quantity"], "pricetype": leg["pricetype"], "product": leg["product"],
         "price": leg["price"], "trigger_price": leg["trigger_price"], "disclosed_quantity": leg["disclosed_quantity"],
     }
-    checked = s.PlaceOrderInput(data=order_kinds.jsonable(order))
-    checked.is_valid(raise_exception=True)
     splitsize = leg.get("splitsize") or 0
-    if splitsize and -(-leg["quantity"] // splitsize) > MAX_SPLIT_ORDERS:
-        raise serializers.ValidationError(
-            {"splitsize": f"Total number of orders would exceed maximum limit of {MAX_SPLIT_ORDERS}"})
+    # placeorder's rules, or splitorder's (which add the split's own) for a split leg.
+    rules = inputs.SplitOrderInput if splitsize else s.PlaceOrderInput
+    checked = rules(data=order_kinds.jsonable({**order, "splitsize": splitsize} if splitsize else order))
+    checked.is_valid(raise_exception=True)
     return {**order_kinds.jsonable(checked.validated_data), "splitsize": splitsize, "offset": leg["offset"],
             "option_type": leg["option_type"]}
 

@@ -178,6 +178,17 @@ def test_option_orders_naming_an_expiry_can_be_retried_with_an_idempotency_key(a
     assert Order.objects.count() == 2
 
 
+def test_an_options_order_with_a_splitsize_is_split_by_splitorders_rules(anon, platform_key):
+    fields = {"strategy": "T", "underlying": "NIFTY", "exchange": "NSE_INDEX", "offset": "ATM", "option_type": "CE",
+              "action": "BUY", "product": "NRML"}
+    ok(call(anon, "optionsorder", platform_key, quantity="150", splitsize="75", **fields))
+    assert list(Order.objects.values_list("quantity", flat=True)) == [75, 75]
+    refused = call(anon, "optionsorder", platform_key, quantity="7575", splitsize="1", **fields)
+    assert refused.status_code == 400
+    assert refused.json()["message"].endswith("Total number of orders would exceed maximum limit of 100")
+    assert Order.objects.count() == 2
+
+
 def test_optionsmultiorder_places_buy_legs_first_and_reports_every_leg(anon, platform_key):
     body = ok(call(anon, "optionsmultiorder", platform_key, strategy="T", underlying="NIFTY", exchange="NSE_INDEX",
                    legs=[{"offset": "ATM", "option_type": "CE", "action": "SELL", "quantity": 75},
